@@ -1,0 +1,84 @@
+"""Pictures: image grids, side-by-side comparisons with metrics in the titles, and curves.
+
+Every function returns the matplotlib Figure (so tests can inspect it) and leaves showing it
+to the notebook's inline backend.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from dipkit.metrics import psnr, ssim
+
+
+def _show(ax: plt.Axes, image: np.ndarray, title: str) -> None:
+    ax.imshow(np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+
+
+def grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, columns: int = 4, size: float = 2.5) -> Figure:
+    """Images in rows of ``columns``, each with its title."""
+    if not images:
+        raise ValueError("grid needs at least one image")
+    titles = list(titles) if titles is not None else [""] * len(images)
+    if len(titles) != len(images):
+        raise ValueError(f"{len(images)} images but {len(titles)} titles")
+    columns = min(columns, len(images))
+    rows = math.ceil(len(images) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for ax in axes.flat[len(images):]:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles):
+        _show(ax, image, title)
+    figure.tight_layout()
+    return figure
+
+
+def compare(
+    images: Mapping[str, np.ndarray],
+    reference: np.ndarray | None = None,
+    metrics: Mapping[str, Callable[[np.ndarray, np.ndarray], float]] | None = None,
+    columns: int = 4,
+    size: float = 2.5,
+) -> Figure:
+    """Side by side, each titled with its name and, against ``reference``, its metrics (PSNR dB / SSIM by default)."""
+    metrics = metrics if metrics is not None else {"dB": psnr, "SSIM": ssim}
+    titles = []
+    for name, image in images.items():
+        if reference is None or image is reference or image.shape != reference.shape:
+            titles.append(name)
+        else:
+            scores = " / ".join(f"{fn(image, reference):.2f} {label}" for label, fn in metrics.items())
+            titles.append(f"{name}\n{scores}")
+    return grid(list(images.values()), titles, columns=columns, size=size)
+
+
+def curves(
+    series: Mapping[str, Sequence[float] | tuple[Sequence[float], Sequence[float]]],
+    xlabel: str = "iteration",
+    ylabel: str = "",
+    title: str = "",
+    logy: bool = False,
+    markers: Mapping[str, tuple[float, float]] | None = None,
+    size: tuple[float, float] = (6.0, 3.5),
+) -> Figure:
+    """Named curves on one axis; a value is ``ys`` (x = 0, 1, ...) or ``(xs, ys)``; ``markers`` adds labelled points."""
+    figure, ax = plt.subplots(figsize=size)
+    for name, values in series.items():
+        xs, ys = values if isinstance(values, tuple) else (np.arange(len(values)), values)
+        ax.plot(xs, ys, label=name)
+    for name, (x, y) in (markers or {}).items():
+        ax.plot([x], [y], "o", label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
