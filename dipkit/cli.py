@@ -1,0 +1,285 @@
+"""``dipkit``: run the book's notebooks with a profile, a device and parameter overrides.
+
+    dipkit run notebooks/00_inverse_problems.ipynb --profile quick
+    dipkit run --all --profile paper --device cuda
+    dipkit run 01 -p image_size=64 -p seed=1
+    dipkit list
+    dipkit refresh --all          # re-execute the committed notebooks (the nbval baseline)
+
+``run`` executes with papermill into ``runs/<profile>/`` (never into ``notebooks/``; an earlier run
+there is moved to ``runs/<profile>/previous/``, not overwritten) and prints one row per notebook:
+wall time, device and how many of its claims held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dipkit import report
+from dipkit.repro import DEVICES, resolve_device
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+PROFILES = ROOT / "profiles"
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2."""
+
+
+@dataclass
+class Outcome:
+    notebook: str
+    seconds: float
+    device: str
+    held: int
+    failed: int
+    output: Path
+    error: str = ""
+
+
+def available_notebooks() -> dict[str, Path]:
+    """The book's chapters by stem, in reading order."""
+    return {path.stem: path for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
+
+
+def available_profiles() -> list[str]:
+    """``quick`` (each notebook's defaults) plus one profile per ``profiles/<name>.yaml``."""
+    return ["quick"] + sorted(path.stem for path in PROFILES.glob("*.yaml"))
+
+
+def find_notebook(name: str) -> Path:
+    """Accept a path, a stem (``00_inverse_problems``) or a chapter number (``00``)."""
+    notebooks = available_notebooks()
+    stem = Path(name).name.removesuffix(".ipynb")
+    matches = [path for key, path in notebooks.items() if key == stem or key.split("_", 1)[0] == stem]
+    if len(matches) != 1:
+        raise UsageError(f"unknown notebook {name!r}; accepted: {', '.join(notebooks) or '(none found)'}")
+    return matches[0]
+
+
+def notebook_parameters(path: Path) -> dict[str, Any]:
+    """Names and default values of a notebook's ``parameters`` cell."""
+    import papermill
+
+    defaults = {}
+    for name, info in papermill.inspect_notebook(str(path)).items():
+        try:
+            defaults[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):  # an expression such as 1/30
+            defaults[name] = eval(info["default"], {"__builtins__": {}})  # noqa: S307 (our own notebook's source)
+    return defaults
+
+
+def profile_overrides(profile: str) -> dict[str, dict[str, Any]]:
+    """Per-notebook overrides of a profile (empty for ``quick``)."""
+    if profile not in available_profiles():
+        raise UsageError(f"unknown profile {profile!r}; accepted: {', '.join(available_profiles())}")
+    if profile == "quick":
+        return {}
+    return yaml.safe_load((PROFILES / f"{profile}.yaml").read_text()) or {}
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """``name=value`` pairs, the value read as YAML (``64`` is an int, ``0.01`` a float, ``[1, 2]`` a list)."""
+    parsed = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name.isidentifier():
+            raise UsageError(f"bad parameter {assignment!r}; expected name=value, e.g. -p image_size=64")
+        parsed[name] = yaml.safe_load(value)
+    return parsed
+
+
+def _same_type(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def check_parameters(notebook: str, given: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    """Every override must name a parameter of the notebook and keep its type."""
+    for name, value in given.items():
+        if name not in defaults:
+            raise UsageError(
+                f"unknown parameter {name!r} for {notebook} ({source}); accepted: {', '.join(defaults)}"
+            )
+        if not _same_type(value, defaults[name]):
+            raise UsageError(
+                f"parameter {name!r} of {notebook} must be {type(defaults[name]).__name__} "
+                f"(default {defaults[name]!r}), got {type(value).__name__} {value!r} ({source})"
+            )
+
+
+def plan(names: list[str], run_all: bool, profile: str, device: str, assignments: list[str]) -> list[tuple[Path, dict]]:
+    """Validate everything before running anything: notebooks, profile, device and parameters."""
+    if run_all == bool(names):
+        raise UsageError("name notebooks to run, or pass --all (not both)")
+    notebooks = list(available_notebooks().values()) if run_all else [find_notebook(name) for name in names]
+    if not notebooks:
+        raise UsageError(f"no notebooks found in {NOTEBOOKS}")
+    overrides = profile_overrides(profile)
+    try:
+        resolved = str(resolve_device(device))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    unknown = set(overrides) - set(available_notebooks())
+    if unknown:
+        raise UsageError(f"profiles/{profile}.yaml names unknown notebooks {sorted(unknown)}")
+    command_line = parse_assignments(assignments)
+    defaults = {path: notebook_parameters(path) for path in notebooks}
+    everywhere = set().union(*defaults.values())
+    for name in command_line:
+        if name not in everywhere:
+            raise UsageError(f"unknown parameter {name!r}; accepted: {', '.join(sorted(everywhere))}")
+    jobs = []
+    for path in notebooks:
+        from_profile = overrides.get(path.stem) or {}
+        check_parameters(path.stem, from_profile, defaults[path], f"profiles/{profile}.yaml")
+        given = {name: value for name, value in command_line.items() if name in defaults[path]}
+        check_parameters(path.stem, given, defaults[path], "-p")
+        parameters = {**from_profile, **given}
+        for name, value in (("profile", profile), ("device", resolved)):
+            if name in defaults[path]:
+                parameters[name] = value
+        jobs.append((path, parameters))
+    return jobs
+
+
+def keep_previous(path: Path) -> None:
+    """Move an earlier output to ``previous/<stem>.<timestamp><suffix>`` instead of overwriting it."""
+    if path.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
+        archive = path.parent / "previous"
+        archive.mkdir(exist_ok=True)
+        target = archive / f"{path.name.split('.')[0]}.{stamp}{''.join(path.suffixes)}"
+        counter = 1
+        while target.exists():
+            target = archive / f"{path.name.split('.')[0]}.{stamp}-{counter}{''.join(path.suffixes)}"
+            counter += 1
+        shutil.move(path, target)
+
+
+def execute(source: Path, output: Path, parameters: dict, claims_dir: Path) -> tuple[float, str]:
+    """Run one notebook with papermill; returns the wall time and an error message ('' when it ran)."""
+    import papermill
+
+    os.environ[report.CLAIMS_DIR_ENV] = str(claims_dir)
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source), str(output), parameters=parameters, cwd=str(output.parent),
+            kernel_name="python3", progress_bar=True, report_mode=False,
+        )
+        error = ""
+    except papermill.PapermillExecutionError as failure:
+        error = f"{failure.ename}: {failure.evalue}"
+    return time.perf_counter() - started, error
+
+
+def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path) -> list[Outcome]:
+    """Execute each job into ``output_dir/<profile>/`` and collect its claims."""
+    folder = (output_dir / profile).resolve()
+    if folder == NOTEBOOKS.resolve():
+        raise UsageError("runs are never written into notebooks/; choose another --output-dir")
+    folder.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for index, (source, parameters) in enumerate(jobs, 1):
+        output = folder / source.name
+        claims_file = folder / f"{source.stem}.claims.json"
+        for path in (output, claims_file):
+            keep_previous(path)
+        shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+        print(f"[{index}/{len(jobs)}] {source.stem}  ({shown})", flush=True)
+        seconds, error = execute(source, output, parameters, folder)
+        claims = report.read(claims_file) if claims_file.exists() else []
+        held = sum(claim.held for claim in claims)
+        outcomes.append(
+            Outcome(source.stem, seconds, parameters.get("device", "-"), held, len(claims) - held, output, error)
+        )
+    return outcomes
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    rows = [("notebook", "wall time", "device", "claims held", "failed", "output")]
+    for o in outcomes:
+        status = o.error and f"ERROR {o.error}"
+        rows.append((o.notebook, f"{o.seconds:.1f} s", o.device, str(o.held), str(o.failed), status or str(o.output)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def refresh(names: list[str], run_all: bool) -> list[Outcome]:
+    """Re-execute committed notebooks in place at the quick profile on the CPU (the nbval baseline)."""
+    if run_all == bool(names):
+        raise UsageError("name notebooks to refresh, or pass --all (not both)")
+    notebooks = list(available_notebooks().values()) if run_all else [find_notebook(name) for name in names]
+    os.environ.update(TQDM_DISABLE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    outcomes = []
+    for index, path in enumerate(notebooks, 1):
+        print(f"[{index}/{len(notebooks)}] {path.stem}  (committed baseline, quick profile, cpu)", flush=True)
+        seconds, error = execute(path, path, {}, NOTEBOOKS)
+        claims_file = NOTEBOOKS / f"{path.stem}.claims.json"
+        claims = report.read(claims_file) if claims_file.exists() else []
+        held = sum(claim.held for claim in claims)
+        outcomes.append(Outcome(path.stem, seconds, "cpu", held, len(claims) - held, path, error))
+    return outcomes
+
+
+def list_notebooks() -> None:
+    for stem, path in available_notebooks().items():
+        parameters = notebook_parameters(path)
+        print(f"{stem}: " + ", ".join(f"{k}={v!r}" for k, v in parameters.items()))
+    print(f"profiles: {', '.join(available_profiles())}")
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="dipkit", description=__doc__.split("\n")[0])
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="execute notebooks into runs/<profile>/")
+    run_parser.add_argument("notebooks", nargs="*", help="paths, stems or chapter numbers")
+    run_parser.add_argument("--all", action="store_true", help="every chapter, in order")
+    run_parser.add_argument("--profile", default="quick", help="quick (default) or a profiles/<name>.yaml")
+    run_parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICES)} (default auto)")
+    run_parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
+    run_parser.add_argument("--output-dir", type=Path, default=ROOT / "runs", help="default: runs/")
+    refresh_parser = commands.add_parser("refresh", help="re-execute the committed notebooks in place")
+    refresh_parser.add_argument("notebooks", nargs="*")
+    refresh_parser.add_argument("--all", action="store_true")
+    commands.add_parser("list", help="the notebooks, their parameters and the profiles")
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            list_notebooks()
+            return 0
+        if args.command == "refresh":
+            outcomes = refresh(args.notebooks, args.all)
+        else:
+            jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter)
+            outcomes = run(jobs, args.profile, args.output_dir)
+    except UsageError as error:
+        print(f"dipkit: error: {error}", file=sys.stderr)
+        return 2
+    print_table(outcomes)
+    return 1 if any(o.error for o in outcomes) else 0  # a claim that fails is a result, not an error
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from dipkit import data, metrics
+
+
+def test_psnr_of_known_mse():
+    reference = np.zeros((16, 16, 3))
+    image = reference + 0.1  # MSE = 0.01 -> 20 dB
+    assert metrics.psnr(image, reference) == pytest.approx(20.0)
+
+
+def test_ssim_is_one_for_identical_images_and_lower_for_noise():
+    reference = data.test_image("astronaut", size=64)
+    noisy = np.clip(reference + np.random.default_rng(0).normal(0, 0.1, reference.shape), 0, 1)
+    assert metrics.ssim(reference, reference) == pytest.approx(1.0)
+    assert metrics.ssim(noisy, reference) < 0.9
+    assert metrics.ssim(reference[..., 0], reference[..., 0]) == pytest.approx(1.0)
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.psnr(np.zeros((4, 4)), np.zeros((4, 5)))
+
+
+def test_rgb_to_y_follows_bt601():
+    assert metrics.rgb_to_y(np.zeros((1, 1, 3)))[0, 0] == pytest.approx(16 / 255)
+    assert metrics.rgb_to_y(np.ones((1, 1, 3)))[0, 0] == pytest.approx(235 / 255)
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        metrics.rgb_to_y(np.zeros((4, 4)))
+
+
+def test_defined_region_finds_the_non_zero_box():
+    image = np.zeros((10, 12, 3))
+    image[2:7, 3:11] = 0.5
+    assert metrics.defined_region(image) == (slice(2, 7), slice(3, 11))
+    with pytest.raises(ValueError, match="all zeros"):
+        metrics.defined_region(np.zeros((4, 4, 3)))
+
+
+def test_sr_psnr_ignores_the_border():
+    reference = np.full((20, 20, 3), 0.5)
+    image = reference + 0.01  # a small error everywhere: Y error 0.01 * 219/255
+    image[:4] = 0.0  # and a large one on the 4-pixel border only
+    expected = -20 * np.log10(0.01 * 219 / 255)
+    assert metrics.sr_psnr(image, reference, border=4) == pytest.approx(expected)
+    assert metrics.sr_psnr(image, reference, border=0) < expected - 10
+
+
+SET5 = ["baby", "bird", "butterfly", "head", "woman"]
+
+
+@pytest.mark.parametrize(
+    ("method", "paper_db"), [("bicubic", 28.43), ("deep_prior", 29.90), ("SRResNet-MSE", 32.10)]
+)
+def test_set5_x4_table_of_the_dip_paper(method, paper_db):
+    """Recompute the DIP paper's Set5 4x column from the authors' released images (Table 1 of the paper)."""
+    scores = []
+    for name in SET5:
+        reference = data.benchmark_image(f"SR/Set5/x4/{name}_GT.png")
+        result = data.benchmark_image(f"SR/Set5/x4/{name}_{method}.png")
+        region = metrics.defined_region(data.benchmark_image(f"SR/Set5/x4/{name}_deep_prior.png"))
+        scores.append(metrics.sr_psnr(result, reference, border=4, region=region))
+    assert abs(np.mean(scores) - paper_db) <= 0.02

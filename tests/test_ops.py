@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+import torch
+
+from dipkit import ops
+from dipkit.repro import generator
+
+
+def image(size=32, seed=0):
+    return torch.rand((1, 3, size, size), generator=generator(seed))
+
+
+def test_denoising_noise_has_the_stated_sigma_on_the_255_scale():
+    x = torch.full((1, 3, 128, 128), 0.5)
+    y = ops.Denoising(sigma=25).measure(x, generator(0))
+    assert abs((y - x).std().item() * 255 - 25) < 0.5
+    assert torch.equal(ops.Denoising(25)(x), x)  # T itself is the identity
+
+
+def test_measure_is_reproducible_with_a_seeded_generator_and_clipped():
+    x = image()
+    a = ops.Denoising(50).measure(x, generator(1))
+    assert torch.equal(a, ops.Denoising(50).measure(x, generator(1)))
+    assert a.min() >= 0 and a.max() <= 1
+
+
+def test_negative_sigma_is_refused():
+    with pytest.raises(ValueError, match="sigma must be >= 0"):
+        ops.Denoising(-1)
+
+
+def test_bernoulli_mask_drops_the_asked_fraction():
+    mask = ops.bernoulli_mask(128, 128, drop=0.5, generator=generator(0))
+    assert mask.shape == (1, 1, 128, 128)
+    assert set(mask.unique().tolist()) == {0.0, 1.0}
+    assert abs(mask.mean().item() - 0.5) < 0.02
+    with pytest.raises(ValueError, match=r"drop must be in \[0, 1\)"):
+        ops.bernoulli_mask(8, 8, drop=1.0)
+
+
+def test_inpainting_zeroes_the_lost_pixels_only():
+    x = image()
+    mask = ops.bernoulli_mask(32, 32, generator=generator(2))
+    y = ops.Inpainting(mask)(x)
+    assert torch.equal(y[:, :, mask[0, 0] == 1], x[:, :, mask[0, 0] == 1])
+    assert (y[:, :, mask[0, 0] == 0] == 0).all()
+    with pytest.raises(ValueError, match="mask is"):
+        ops.Inpainting(mask)(image(16))
+    with pytest.raises(ValueError, match=r"shape \(1, 1, H, W\)"):
+        ops.Inpainting(mask[0])
+
+
+def test_text_mask_hides_a_band_of_glyphs():
+    mask = ops.text_mask(128, 128)
+    hidden = 1 - mask.mean().item()
+    assert 0.03 < hidden < 0.4  # text covers a visible but minor part of the image
+    rows_hit = (mask[0, 0] == 0).any(dim=1).float().mean().item()
+    assert rows_hit > 0.3  # written in several rows, not one line
+
+
+def test_lanczos_kernel_is_normalised_symmetric_and_negative_lobed():
+    taps = ops.lanczos_kernel(4)
+    assert taps.numel() == 16
+    assert torch.isclose(taps.sum(), torch.tensor(1.0))
+    assert torch.allclose(taps, taps.flip(0))
+    assert taps.min() < 0  # Lanczos has negative side lobes, unlike a box or Gaussian
+
+
+def test_downsampling_shape_constant_preservation_and_gradients():
+    down = ops.Downsampling(4)
+    assert down(image(64)).shape == (1, 3, 16, 16)
+    constant = torch.full((1, 3, 64, 64), 0.3)
+    assert torch.allclose(down(constant), constant[..., :16, :16])
+    x = image(32).requires_grad_()
+    down(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_downsampling_removes_frequencies_it_cannot_represent():
+    """A checkerboard (Nyquist frequency) must not alias into the low-resolution image."""
+    yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    checker = ((yy + xx) % 2).float()[None, None].expand(1, 3, 64, 64)
+    low = ops.Downsampling(4)(checker)
+    assert low[..., 2:-2, 2:-2].std() < 1e-3 and abs(low.mean().item() - 0.5) < 1e-3
+    naive = checker[..., ::4, ::4]
+    assert naive.mean() == 0.0  # plain subsampling aliases it to a constant 0
+
+
+def test_downsampling_rejects_bad_factors_and_sizes():
+    with pytest.raises(ValueError, match="integer >= 2"):
+        ops.Downsampling(1)
+    with pytest.raises(ValueError, match="divisible by the factor 4"):
+        ops.Downsampling(4)(image(30))
+
+
+def test_upsample_methods_and_errors():
+    low = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
+    for method in ("bicubic", "lanczos", "nearest"):
+        assert ops.upsample(low, 4, method).shape == (32, 32, 3)
+    np.testing.assert_array_equal(ops.upsample(low, 2, "nearest")[::2, ::2], low)
+    assert ops.upsample(low[..., 0], 2).shape == (16, 16)
+    with pytest.raises(ValueError, match="accepted: bicubic, lanczos, nearest"):
+        ops.upsample(low, 2, "magic")

@@ -1,0 +1,45 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from dipkit import data, plot
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_grid_lays_out_rows_and_hides_spare_axes():
+    images = [data.test_image("camera", size=16)] * 5
+    figure = plot.grid(images, [f"#{i}" for i in range(5)], columns=3)
+    axes = figure.axes
+    assert len(axes) == 6
+    assert [ax.get_title() for ax in axes[:5]] == ["#0", "#1", "#2", "#3", "#4"]
+    assert not axes[5].axison
+
+
+def test_grid_checks_its_inputs():
+    with pytest.raises(ValueError, match="at least one image"):
+        plot.grid([])
+    with pytest.raises(ValueError, match="2 images but 1 titles"):
+        plot.grid([np.zeros((4, 4))] * 2, ["a"])
+
+
+def test_compare_puts_metrics_in_titles():
+    clean = data.test_image("astronaut", size=32)
+    noisy = np.clip(clean + 0.1, 0, 1)
+    figure = plot.compare({"clean": clean, "noisy": noisy}, reference=clean)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles[0] == "clean"
+    name, scores = titles[1].split("\n")
+    assert name == "noisy" and scores.endswith("SSIM") and " dB / " in scores
+
+
+def test_curves_accepts_ys_and_xy_pairs():
+    figure = plot.curves({"a": [1, 2, 3], "b": ([0, 10], [3, 1])}, ylabel="loss", logy=True, markers={"stop": (10, 1)})
+    ax = figure.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b", "stop"]
+    assert ax.get_yscale() == "log"
+    np.testing.assert_array_equal(ax.get_lines()[1].get_xdata(), [0, 10])
