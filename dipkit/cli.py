@@ -176,7 +176,8 @@ def execute(source: Path, output: Path, parameters: dict, claims_dir: Path) -> t
     """Run one notebook with papermill; returns the wall time and an error message ('' when it ran)."""
     import papermill
 
-    os.environ[report.CLAIMS_DIR_ENV] = str(claims_dir)
+    previous = os.environ.get(report.CLAIMS_DIR_ENV)
+    os.environ[report.CLAIMS_DIR_ENV] = str(claims_dir)  # the kernel inherits it: claims land beside the output
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -186,6 +187,11 @@ def execute(source: Path, output: Path, parameters: dict, claims_dir: Path) -> t
         error = ""
     except papermill.PapermillExecutionError as failure:
         error = f"{failure.ename}: {failure.evalue}"
+    finally:
+        if previous is None:
+            os.environ.pop(report.CLAIMS_DIR_ENV)
+        else:
+            os.environ[report.CLAIMS_DIR_ENV] = previous
     return time.perf_counter() - started, error
 
 

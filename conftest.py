@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # this process only; notebook kernels keep their inline backend
 import matplotlib.pyplot  # noqa: E402,F401  (builds the font cache before any kernel could print about it)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
 
 os.environ.update(
     OMP_NUM_THREADS="1",

@@ -1,0 +1,48 @@
+# dipkit book: setup / book / test / reproduce.  `make help` lists the targets.
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+PROFILE ?= quick
+DEVICE  ?= auto
+STAMP   := $(VENV)/.installed
+
+.PHONY: help setup book test reproduce notebooks clean
+
+help:
+	@echo "make setup      create .venv and install requirements.txt + dipkit (editable)"
+	@echo "make book       build the book from the committed notebooks -> _build/html/index.html"
+	@echo "make test       unit tests, nbval on every notebook, book build, browser check"
+	@echo "make reproduce  re-execute every chapter (PROFILE=quick|paper, DEVICE=auto|cpu|cuda) and build a book from the runs"
+	@echo "make notebooks  re-execute the committed notebooks in place (the nbval baseline; quick profile, CPU)"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3"
+	@touch $@
+
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+test: setup
+	$(BIN)/python -m pytest
+
+notebooks: setup
+	$(BIN)/dipkit refresh --all
+
+REPRO_SRC := _build/reproduce-src-$(PROFILE)
+reproduce: setup
+	$(BIN)/dipkit run --all --profile $(PROFILE) --device $(DEVICE)
+	rm -rf $(REPRO_SRC) && mkdir -p $(REPRO_SRC)/notebooks
+	cp -r _config.yml _toc.yml book $(REPRO_SRC)/
+	cp runs/$(PROFILE)/*.ipynb runs/$(PROFILE)/*.claims.json $(REPRO_SRC)/notebooks/
+	$(BIN)/jupyter-book build $(REPRO_SRC) --path-output _build/reproduce-$(PROFILE) -W -n --keep-going
+	@echo "Book from runs/$(PROFILE): $(CURDIR)/_build/reproduce-$(PROFILE)/_build/html/index.html"
+
+clean:
+	rm -rf _build test-artifacts

@@ -1,0 +1,148 @@
+"""`dipkit run`: validation of every input before anything runs, and real papermill runs."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dipkit import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARAMETERS = 'profile = "quick"\ndevice = "cpu"\nsize = 8\nrate = 0.5\nstd = 1 / 30\nname = "x"\nflag = True\nwidths = [4, 8]'
+BODY = """from dipkit import report
+claims = report.Claims("00_tiny", profile, device)
+claims.record("size is even", size, size % 2 == 0, unit="px")
+claims.record("rate below one", rate, rate < 1)
+claims.save()
+print(profile, device, size, rate, round(std, 4), name, flag, widths)"""
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    """A tiny book: notebooks/00_tiny.ipynb and 01_other.ipynb, profiles/paper.yaml."""
+    notebooks, profiles = tmp_path / "notebooks", tmp_path / "profiles"
+    notebooks.mkdir()
+    profiles.mkdir()
+    for stem, body in (("00_tiny", BODY), ("01_other", "print(size)")):
+        parameters = nbformat.v4.new_code_cell(PARAMETERS if stem == "00_tiny" else "size = 3")
+        parameters.metadata["tags"] = ["parameters"]
+        notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(body)])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, notebooks / f"{stem}.ipynb")
+    (profiles / "paper.yaml").write_text("00_tiny:\n  size: 64\n  rate: 0.01\n")
+    monkeypatch.setattr(cli, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(cli, "PROFILES", profiles)
+    return tmp_path
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "nope"], "unknown notebook 'nope'; accepted: 00_tiny, 01_other"),
+        (["run", "00", "--profile", "fast"], "unknown profile 'fast'; accepted: quick, paper"),
+        (["run", "00", "--device", "tpu"], "unknown device 'tpu'; accepted: auto, cpu, cuda"),
+        (["run", "00", "-p", "colour=3"], "unknown parameter 'colour'; accepted: device, flag, name"),
+        (["run", "00", "-p", "size=big"], "parameter 'size' of 00_tiny must be int (default 8), got str 'big'"),
+        (["run", "00", "-p", "flag=1"], "parameter 'flag' of 00_tiny must be bool"),
+        (["run", "00", "-p", "rate=fast"], "parameter 'rate' of 00_tiny must be float"),
+        (["run", "00", "-p", "size"], "expected name=value"),
+        (["run"], "name notebooks to run, or pass --all"),
+        (["run", "00", "--all"], "name notebooks to run, or pass --all"),
+    ],
+)
+def test_bad_input_is_one_clear_line(book, capsys, argv, message):
+    assert cli.main(argv + ["--output-dir", str(book / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("dipkit: error: ")
+    assert message in err
+    assert not (book / "runs").exists()
+
+
+def test_cuda_without_a_gpu_is_refused(book, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert cli.main(["run", "00", "--device", "cuda", "--output-dir", str(book / "runs")]) == 2
+    assert "no CUDA GPU is available; use 'auto' or 'cpu'" in capsys.readouterr().err
+
+
+def test_profile_with_a_bad_override_is_refused(book, capsys):
+    (book / "profiles" / "paper.yaml").write_text("00_tiny:\n  size: 1.5\n")
+    assert cli.main(["run", "00", "--profile", "paper", "--output-dir", str(book / "runs")]) == 2
+    assert "(profiles/paper.yaml)" in capsys.readouterr().err
+
+
+def test_plan_merges_profile_then_command_line(book):
+    jobs = cli.plan(["00_tiny", "notebooks/01_other.ipynb"], False, "paper", "cpu", ["size=16", "widths=[1, 2]"])
+    (tiny, tiny_parameters), (other, other_parameters) = jobs
+    assert tiny.name == "00_tiny.ipynb" and other.name == "01_other.ipynb"
+    assert tiny_parameters == {"size": 16, "rate": 0.01, "widths": [1, 2], "profile": "paper", "device": "cpu"}
+    assert other_parameters == {"size": 16}
+    assert cli.plan([], True, "quick", "cpu", ["rate=1"])[0][1] == {"rate": 1, "profile": "quick", "device": "cpu"}
+
+
+def test_run_executes_into_runs_and_keeps_earlier_runs(book, capsys):
+    before = fingerprint(book / "notebooks")
+    runs = book / "runs"
+    assert cli.main(["run", "00", "--profile", "paper", "-p", "size=7", "--output-dir", str(runs)]) == 0
+    out = capsys.readouterr().out
+    output = runs / "paper" / "00_tiny.ipynb"
+    executed = nbformat.read(output, as_version=4)
+    assert "paper cpu 7 0.01 0.0333 x True [4, 8]" in executed.cells[-1].outputs[0]["text"]
+    claims = json.loads((runs / "paper" / "00_tiny.claims.json").read_text())["claims"]
+    assert [(c["name"], c["held"], c["profile"]) for c in claims] == [
+        ("size is even", False, "paper"), ("rate below one", True, "paper")]
+    row = next(line for line in out.splitlines() if line.startswith("00_tiny"))
+    assert row.split()[3:6] == ["cpu", "1", "1"]  # device, claims held, failed
+    assert fingerprint(book / "notebooks") == before
+
+    assert cli.main(["run", "00", "--profile", "paper", "--output-dir", str(runs)]) == 0
+    kept = sorted(p.name for p in (runs / "paper" / "previous").iterdir())
+    assert len(kept) == 2 and kept[0].startswith("00_tiny.") and kept[0].endswith(".claims.json")
+    assert fingerprint(book / "notebooks") == before
+
+
+def test_failing_notebook_is_reported_and_exits_non_zero(book, capsys):
+    assert cli.main(["run", "01", "-p", "size=0", "--output-dir", str(book / "runs")]) == 0
+    broken = nbformat.read(book / "notebooks" / "01_other.ipynb", as_version=4)
+    broken.cells[1].source = "1 / size"
+    nbformat.write(broken, book / "notebooks" / "01_other.ipynb")
+    assert cli.main(["run", "01", "-p", "size=0", "--output-dir", str(book / "runs")]) == 1
+    assert "ERROR ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_list_shows_parameters_and_profiles(book, capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "00_tiny: profile='quick', device='cpu', size=8" in out
+    assert out.strip().endswith("profiles: quick, paper")
+
+
+@pytest.mark.slow
+def test_chapter_00_runs_with_an_override_and_leaves_notebooks_untouched(tmp_path):
+    """The real command line on the real chapter 00, as a user types it."""
+    before = fingerprint(ROOT / "notebooks")
+    runs = tmp_path / "runs"
+    result = subprocess.run(
+        [sys.executable, "-m", "dipkit.cli", "run", "notebooks/00_inverse_problems.ipynb", "--device", "cpu",
+         "-p", "seed=1", "--output-dir", str(runs)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (runs / "quick" / "00_inverse_problems.ipynb").is_file()
+    claims = json.loads((runs / "quick" / "00_inverse_problems.claims.json").read_text())["claims"]
+    assert claims and {c["profile"] for c in claims} == {"quick"} and {c["device"] for c in claims} == {"cpu"}
+    executed = nbformat.read(runs / "quick" / "00_inverse_problems.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "seed = 1" in injected[0].source
+    assert "00_inverse_problems" in result.stdout and "claims held" in result.stdout
+    assert fingerprint(ROOT / "notebooks") == before
