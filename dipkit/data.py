@@ -1,8 +1,10 @@
 """Every image the chapters use.
 
-Two sources:
+Three sources:
 
 * named test photos shipped inside scikit-image's wheel (always offline), see :data:`TEST_IMAGES`;
+* small labelled sets shipped in-wheel for the generative models: scikit-learn's handwritten
+  digits (:func:`digits`) and scikit-image's LFW face crops (:func:`faces`);
 * the Deep Image Prior authors' released benchmark results (Set5/Set14 4x SR, colour denoising,
   the F16 optimisation trajectory), one file at a time through a checksummed registry
   (``dipkit/registry/dip_release.txt``). ``DIPKIT_DATA`` points at a local mirror; without it
@@ -56,6 +58,33 @@ def test_image(name: str, size: int | None = None) -> np.ndarray:
     if size is not None:
         image = square_crop(image, size)
     return image
+
+
+SPLITS = ("train", "test", "all")
+
+
+def _split(count: int, split: str, test_fraction: float, seed: int) -> np.ndarray:
+    """Indices of a fixed, seeded train/test split (the same for every chapter)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
+    order = np.random.default_rng(seed).permutation(count)
+    n_test = int(round(count * test_fraction))
+    return {"train": order[n_test:], "test": order[:n_test], "all": np.arange(count)}[split]
+
+
+def digits(split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 handwritten digits: ``(N, 8, 8)`` float32 images in [0, 1] and int64 labels."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    index = _split(len(bunch.target), split, test_fraction, seed)
+    return (bunch.images[index] / 16.0).astype(np.float32), bunch.target[index].astype(np.int64)
+
+
+def faces(split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+    """The 100 face crops of scikit-image's LFW subset: ``(N, 25, 25)`` float32 grey images in [0, 1]."""
+    crops = skimage.data.lfw_subset()[:100]  # the first 100 are faces, the last 100 are not
+    return crops[_split(len(crops), split, test_fraction, seed)].astype(np.float32)
 
 
 def square_crop(image: np.ndarray, size: int) -> np.ndarray:

@@ -120,3 +120,24 @@ def test_corrupt_download_is_refused(monkeypatch, tmp_path):
     with pytest.raises(data.DataUnavailableError, match="corrupt and was refused"):
         data.benchmark_path("SR/Set5/x4/bird_GT.png")
     assert not (tmp_path / "dip-release" / "SR/Set5/x4/bird_GT.png").exists()
+
+
+def test_digits_split_is_fixed_disjoint_and_complete():
+    train_x, train_y = data.digits("train")
+    test_x, test_y = data.digits("test")
+    all_x, _ = data.digits()
+    assert train_x.shape[1:] == (8, 8) and train_x.dtype == np.float32
+    assert len(train_x) + len(test_x) == len(all_x) == 1797
+    assert len(test_x) == 359 and 0.0 == all_x.min() and all_x.max() == 1.0
+    assert set(test_y) == set(range(10))
+    np.testing.assert_array_equal(data.digits("test")[0], test_x)
+    train_rows = {row.tobytes() for row in data.digits("train", seed=0)[0]}
+    assert sum(row.tobytes() in train_rows for row in test_x) < 5  # only exact duplicate drawings overlap
+    with pytest.raises(ValueError, match="accepted: train, test, all"):
+        data.digits("validation")
+
+
+def test_faces_are_the_face_half_of_lfw_subset():
+    crops = data.faces()
+    assert crops.shape == (100, 25, 25) and crops.dtype == np.float32
+    assert len(data.faces("train")) == 80 and len(data.faces("test")) == 20
