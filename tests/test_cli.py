@@ -1,6 +1,7 @@
 """`dipkit run`: validation of every input before anything runs, and real papermill runs."""
 
 import hashlib
+import os
 import json
 import subprocess
 import sys
@@ -146,3 +147,14 @@ def test_chapter_00_runs_with_an_override_and_leaves_notebooks_untouched(tmp_pat
     assert "seed = 1" in injected[0].source
     assert "00_inverse_problems" in result.stdout and "claims held" in result.stdout
     assert fingerprint(ROOT / "notebooks") == before
+
+
+def test_refresh_re_executes_the_committed_notebook_in_place(book, capsys, monkeypatch):
+    for name in ("TQDM_DISABLE", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # refresh sets them; restore after the test
+    assert cli.main(["refresh", "00_tiny"]) == 0
+    executed = nbformat.read(book / "notebooks" / "00_tiny.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"].startswith("quick cpu 8 0.5")
+    assert not [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert (book / "notebooks" / "00_tiny.claims.json").is_file()
+    assert not (book / "runs").exists()
