@@ -15,12 +15,13 @@ Images are float32 arrays in [0, 1], ``(H, W)`` for grey and ``(H, W, 3)`` for c
 
 from __future__ import annotations
 
+import hashlib
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pooch
 import skimage.data
 import torch
 from PIL import Image
@@ -100,7 +101,13 @@ def square_crop(image: np.ndarray, size: int) -> np.ndarray:
     return resize(square, (size, size) + square.shape[2:], anti_aliasing=True, order=3).clip(0, 1).astype(np.float32)
 
 
-def _registry() -> pooch.Pooch:
+def _registry() -> "pooch.Pooch":  # noqa: F821
+    # pooch imports tqdm.auto, which warns "IProgress not found" on stderr inside a notebook kernel
+    # without ipywidgets; pooch shows no progress bar here, so that warning is noise.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+
     cache = Path(os.environ.get("DIPKIT_CACHE", pooch.os_cache("dipkit"))) / "dip-release"
     registry = pooch.create(path=cache, base_url=DIP_RELEASE_URL, registry=None)
     with resources.files("dipkit").joinpath("registry/dip_release.txt").open() as lines:
@@ -130,7 +137,7 @@ def benchmark_path(path: str) -> Path:
         local = Path(mirror) / path
         if not local.is_file():
             raise DataUnavailableError(f"{local} is missing: {DATA_ENV}={mirror} does not hold {path}")
-        actual = pooch.file_hash(str(local), alg="sha256")
+        actual = hashlib.sha256(local.read_bytes()).hexdigest()
         if actual != expected:
             raise DataUnavailableError(
                 f"{local} is corrupt: sha256 {actual[:12]}... but the registry expects {expected[:12]}...; "
