@@ -158,3 +158,11 @@ def test_refresh_re_executes_the_committed_notebook_in_place(book, capsys, monke
     assert not [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert (book / "notebooks" / "00_tiny.claims.json").is_file()
     assert not (book / "runs").exists()
+
+
+def test_every_profile_fits_the_committed_notebooks():
+    """profiles/*.yaml may only name real notebooks and parameters, with the defaults' types."""
+    for profile in cli.available_profiles():
+        jobs = cli.plan([], True, profile, "cpu", [])
+        assert [path.stem for path, _ in jobs] == list(cli.available_notebooks())
+        assert all(parameters["profile"] == profile for _, parameters in jobs)
