@@ -210,12 +210,15 @@ def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path) -> list[O
         shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
         print(f"[{index}/{len(jobs)}] {source.stem}  ({shown})", flush=True)
         seconds, error = execute(source, output, parameters, folder)
-        claims = report.read(claims_file) if claims_file.exists() else []
-        held = sum(claim.held for claim in claims)
-        outcomes.append(
-            Outcome(source.stem, seconds, parameters.get("device", "-"), held, len(claims) - held, output, error)
-        )
+        outcomes.append(outcome(source.stem, seconds, parameters.get("device", "-"), claims_file, output, error))
     return outcomes
+
+
+def outcome(stem: str, seconds: float, device: str, claims_file: Path, output: Path, error: str) -> Outcome:
+    """One row of the summary: how many of the claims the run recorded held."""
+    claims = report.read(claims_file) if claims_file.exists() else []
+    held = sum(claim.held for claim in claims)
+    return Outcome(stem, seconds, device, held, len(claims) - held, output, error)
 
 
 def print_table(outcomes: list[Outcome]) -> None:
@@ -238,10 +241,7 @@ def refresh(names: list[str], run_all: bool) -> list[Outcome]:
     for index, path in enumerate(notebooks, 1):
         print(f"[{index}/{len(notebooks)}] {path.stem}  (committed baseline, quick profile, cpu)", flush=True)
         seconds, error = execute(path, path, {}, NOTEBOOKS)
-        claims_file = NOTEBOOKS / f"{path.stem}.claims.json"
-        claims = report.read(claims_file) if claims_file.exists() else []
-        held = sum(claim.held for claim in claims)
-        outcomes.append(Outcome(path.stem, seconds, "cpu", held, len(claims) - held, path, error))
+        outcomes.append(outcome(path.stem, seconds, "cpu", NOTEBOOKS / f"{path.stem}.claims.json", path, error))
     return outcomes
 
 

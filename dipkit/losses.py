@@ -10,5 +10,50 @@ import torch
 import torch.nn.functional as F
 
 # --- VAE (Kingma & Welling 2014) -------------------------------------------------------------
+# Each returns one value per example, in nats, summed over pixels and latent dimensions (the ELBO is
+# a log-likelihood bound of a whole image). Average over the minibatch, never over pixels: a pixel
+# mean divides the reconstruction term by D and so weights the KL term D times too much.
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) in closed form, summed over the last dimension."""
+    # -D_KL = 1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)   (Kingma & Welling 2014, appendix B)
+    return 0.5 * (logvar.exp() + mu.pow(2) - logvar - 1).sum(dim=-1)
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) of a Bernoulli decoder with ``sigmoid(logits)`` = y, summed over each example's pixels."""
+    # log p(x|z) = sum_i x_i log y_i + (1 - x_i) log(1 - y_i)   (appendix C.1)
+    return F.binary_cross_entropy_with_logits(logits.flatten(1), x.flatten(1), reduction="none").sum(dim=1)
+
+
+def negative_elbo(
+    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """-L(theta, phi; x) = KL(q(z|x) || p(z)) - log p(x|z) with one z ~ q(z|x) (eq. 10): (total, rec, kl)."""
+    rec, kl = bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
+    return rec + kl, rec, kl
+
 
 # --- GAN (Goodfellow et al. 2014) ------------------------------------------------------------
+# Discriminators return logits a, D = sigmoid(a); log D = -softplus(-a) and log(1 - D) = -softplus(a), stably.
+
+
+def gan_value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Minibatch estimate of the value function V(D, G), which D ascends and G descends."""
+    # V(D, G) = E_{x~p_data}[log D(x)] + E_{z~p_z}[log(1 - D(G(z)))]   (eq. 1)
+    return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-V(D, G): minimising it is Algorithm 1's ascent of V in D (binary cross-entropy, real = 1, fake = 0)."""
+    return -gan_value(real_logits, fake_logits)
+
+
+def generator_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch.Tensor:
+    """The generator's loss on D's logits for G(z): the minimax one, or the paper's non-saturating fix."""
+    if saturating:
+        # minimise E log(1 - D(G(z)))  (eq. 1): gradient -D(G(z)) da, which vanishes when D rejects G(z)
+        return -F.softplus(fake_logits).mean()
+    # maximise E log D(G(z)) instead ("strong gradients early in learning", Section 3): gradient -(1 - D) da
+    return F.softplus(-fake_logits).mean()
