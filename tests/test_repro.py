@@ -46,3 +46,13 @@ def test_environment_record(capsys):
     assert record["wall time"].endswith(" s")
     repro.print_environment("cpu")
     assert "torch" in capsys.readouterr().out
+
+
+def test_strict_determinism_on_cpu_and_warn_only_on_gpu(monkeypatch):
+    repro.setup(seed=0, device="cpu")
+    assert torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert repro.setup(seed=0, device="cuda").type == "cuda"
+    assert torch.is_deterministic_algorithms_warn_only_enabled()
+    repro.setup(seed=0, device="cpu")
+    assert not torch.is_deterministic_algorithms_warn_only_enabled()
