@@ -88,6 +88,25 @@ def faces(split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> np.n
     return crops[_split(len(crops), split, test_fraction, seed)].astype(np.float32)
 
 
+def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """MNIST's train and test sets, ``(N, 28, 28)`` float32 in [0, 1] and int64 labels, from a local copy.
+
+    Read with torchvision from ``$DIPKIT_DATA/MNIST`` (torchvision's own layout) and never
+    downloaded: the paper profiles use it when it is there, and fall back to :func:`digits` otherwise.
+    """
+    root = os.environ.get(DATA_ENV, "")
+    try:
+        from torchvision.datasets import MNIST
+
+        splits = [MNIST(root, train=train, download=False) for train in (True, False)]
+    except Exception as error:  # torchvision's "Dataset not found", or a broken copy
+        raise DataUnavailableError(
+            f"MNIST is not in {DATA_ENV}={root!r} ({type(error).__name__}: torchvision found no copy under "
+            f"{DATA_ENV}/MNIST and dipkit never downloads it)"
+        ) from error
+    return tuple(((s.data.numpy() / 255.0).astype(np.float32), s.targets.numpy().astype(np.int64)) for s in splits)
+
+
 def square_crop(image: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop to the largest square and resize it to ``size`` x ``size`` (anti-aliased)."""
     if size < 8:

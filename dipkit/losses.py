@@ -57,3 +57,27 @@ def generator_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch
         return -F.softplus(fake_logits).mean()
     # maximise E log D(G(z)) instead ("strong gradients early in learning", Section 3): gradient -(1 - D) da
     return F.softplus(-fake_logits).mean()
+
+
+# --- SRGAN (Ledig et al. 2017) ---------------------------------------------------------------
+# The perceptual loss l^SR = l^SR_X + 1e-3 l^SR_Gen (eq. 3): a content loss l^SR_X, pixel-wise MSE (eq. 4) or
+# the distance of VGG-19 feature maps (eq. 5), plus the adversarial loss l^SR_Gen = sum_n -log D(G(I^LR)) (eq. 6),
+# which is generator_loss above (non-saturating, averaged over the minibatch instead of summed).
+
+VGG_RESCALE = 1 / 12.75  # "we also rescaled the VGG feature maps by a factor of 1/12.75" (Section 3.2)
+
+
+def vgg_content_loss(phi_sr: torch.Tensor, phi_hr: torch.Tensor, rescale: float = VGG_RESCALE) -> torch.Tensor:
+    """l^SR_VGG/i.j: mean squared distance of the rescaled feature maps phi_{i,j} of G(I^LR) and of I^HR."""
+    # l^SR_VGG/i.j = 1/(W_ij H_ij) sum_x sum_y (phi_ij(I^HR)_xy - phi_ij(G(I^LR))_xy)^2   (eq. 5),
+    # averaged over feature channels and the minibatch too, with phi rescaled by 1/12.75
+    return F.mse_loss(rescale * phi_sr, rescale * phi_hr)
+
+
+def tv_loss(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Total variation of an image batch: the mean over pixels (and channels, images) of the gradient's length."""
+    # l^SR_TV = 1/(r^2 W H) sum_x sum_y || grad G(I^LR)_{x,y} ||   (the regulariser of the paper's first arXiv
+    # version, weight 2e-8), with forward differences on the (H-1) x (W-1) grid where both exist
+    dx = x[..., :-1, 1:] - x[..., :-1, :-1]
+    dy = x[..., 1:, :-1] - x[..., :-1, :-1]
+    return torch.sqrt(dx**2 + dy**2 + eps).mean()

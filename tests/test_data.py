@@ -141,3 +141,34 @@ def test_faces_are_the_face_half_of_lfw_subset():
     crops = data.faces()
     assert crops.shape == (100, 25, 25) and crops.dtype == np.float32
     assert len(data.faces("train")) == 80 and len(data.faces("test")) == 20
+
+
+def test_mnist_is_read_from_the_mirror_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    with pytest.raises(data.DataUnavailableError, match="MNIST is not in DIPKIT_DATA="):
+        data.mnist()
+
+
+def test_mnist_from_a_local_copy(monkeypatch, tmp_path):
+    """A tiny copy in torchvision's raw layout (IDX files) is read back exactly."""
+    import gzip
+    import struct
+
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    labels = np.array([3, 7], dtype=np.uint8)
+    for prefix in ("train", "t10k"):
+        with gzip.open(raw / f"{prefix}-images-idx3-ubyte.gz", "wb") as handle:
+            handle.write(struct.pack(">IIII", 2051, 2, 28, 28) + images.tobytes())
+        with gzip.open(raw / f"{prefix}-labels-idx1-ubyte.gz", "wb") as handle:
+            handle.write(struct.pack(">II", 2049, 2) + labels.tobytes())
+    for prefix in ("train", "t10k"):  # torchvision reads the unpacked files
+        for kind in ("images-idx3", "labels-idx1"):
+            packed = raw / f"{prefix}-{kind}-ubyte.gz"
+            (raw / packed.stem).write_bytes(gzip.decompress(packed.read_bytes()))
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    (train_x, train_y), (test_x, test_y) = data.mnist()
+    assert train_x.shape == (2, 28, 28) and train_x.dtype == np.float32
+    np.testing.assert_allclose(train_x, images / 255.0, atol=1e-7)
+    assert train_y.tolist() == test_y.tolist() == [3, 7]

@@ -1,0 +1,167 @@
+"""Scores for generative models that give samples but no likelihood.
+
+* The Parzen-window estimate of the GAN paper's Table 1 (Goodfellow et al. 2014, after Breuleux et
+  al.): fit a Gaussian kernel density to generated samples, choose its bandwidth on a validation
+  split, and report the mean log-likelihood of held-out data under it.
+* Classifier-based scores: a small ConvNet trained on the real data, the Frechet distance between
+  real and generated samples in its feature space (the FID recipe with our own classifier in place of
+  Inception, which needs downloaded weights), and the Inception score of Salimans et al. (2016) with
+  the same classifier.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.linalg
+import torch
+import torch.nn.functional as F
+from scipy.special import logsumexp
+from torch import nn
+
+
+def _flat(array: np.ndarray | torch.Tensor) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu().numpy()
+    array = np.asarray(array, dtype=np.float64)
+    return array.reshape(len(array), -1)
+
+
+def _parzen(
+    samples: np.ndarray | torch.Tensor, points: np.ndarray | torch.Tensor, sigmas: Sequence[float], chunk: int
+) -> np.ndarray:
+    """log p(x) for every bandwidth in ``sigmas`` (rows) and point (columns); distances computed once."""
+    if min(sigmas) <= 0:
+        raise ValueError(f"bandwidths must be positive, got {list(sigmas)}")
+    s, x = _flat(samples), _flat(points)
+    if s.shape[1] != x.shape[1]:
+        raise ValueError(f"samples have {s.shape[1]} dimensions but points have {x.shape[1]}")
+    n, d = s.shape
+    s_sq = (s**2).sum(axis=1)
+    out = np.empty((len(sigmas), len(x)))
+    for start in range(0, len(x), chunk):
+        block = x[start : start + chunk]
+        sq_dist = np.maximum((block**2).sum(axis=1)[:, None] + s_sq[None, :] - 2.0 * block @ s.T, 0.0)
+        for row, sigma in enumerate(sigmas):
+            out[row, start : start + chunk] = logsumexp(-sq_dist / (2.0 * sigma**2), axis=1)
+    norm = np.array([math.log(n) + 0.5 * d * math.log(2.0 * math.pi * sigma**2) for sigma in sigmas])
+    return out - norm[:, None]
+
+
+def parzen_log_likelihood(
+    samples: np.ndarray | torch.Tensor, points: np.ndarray | torch.Tensor, sigma: float, chunk: int = 1024
+) -> np.ndarray:
+    """log p(x) of each point under a Gaussian kernel density with bandwidth ``sigma`` on ``samples``.
+
+    p(x) = 1/N sum_i N(x; s_i, sigma^2 I), computed with logsumexp in float64. Arrays are flattened per row.
+    """
+    return _parzen(samples, points, [sigma], chunk)[0]
+
+
+def choose_bandwidth(
+    samples: np.ndarray | torch.Tensor,
+    validation: np.ndarray | torch.Tensor,
+    sigmas: Sequence[float],
+    chunk: int = 1024,
+) -> tuple[float, np.ndarray]:
+    """The bandwidth in ``sigmas`` that maximises the mean validation log-likelihood, and every mean."""
+    means = _parzen(samples, validation, list(sigmas), chunk).mean(axis=1)
+    return float(sigmas[int(np.argmax(means))]), means
+
+
+def mean_and_sem(values: np.ndarray) -> tuple[float, float]:
+    """Mean and its standard error (the "±" of the GAN paper's Table 1)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+
+
+def frechet_distance(features_a: np.ndarray | torch.Tensor, features_b: np.ndarray | torch.Tensor) -> float:
+    """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two feature sets."""
+    a, b = _flat(features_a), _flat(features_b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature sets have {a.shape[1]} and {b.shape[1]} dimensions")
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    # Tr (S_a S_b)^(1/2) is the sum of the square roots of the eigenvalues of S_a S_b, which are real and
+    # non-negative (S_a S_b is similar to the PSD S_a^(1/2) S_b S_a^(1/2)). Unlike scipy.linalg.sqrtm this
+    # stays exact when a covariance is singular (dead ReLU units, fewer samples than dimensions).
+    eigenvalues = scipy.linalg.eigvals(cov_a @ cov_b)
+    trace_root = np.sqrt(np.clip(eigenvalues.real, 0.0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root)
+
+
+class Classifier(nn.Module):
+    """A small ConvNet for grey images of any size >= 8: two 3x3 conv layers, pooled to 2x2, a feature layer.
+
+    ``features(x)`` is the penultimate layer (``feature_dim`` ReLU units) used for the Frechet distance.
+    Inputs are (N, 1, H, W) in [0, 1].
+    """
+
+    def __init__(self, classes: int = 10, width: int = 32, feature_dim: int = 64) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+            nn.Linear(8 * width, feature_dim), nn.ReLU(),
+        )
+        self.head = nn.Linear(feature_dim, classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def _as_batch(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    x = torch.as_tensor(images, dtype=torch.float32)
+    return x[:, None] if x.ndim == 3 else x
+
+
+def train_classifier(
+    images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, steps: int = 600, batch: int = 64,
+    lr: float = 1e-3, seed: int = 0, classes: int = 10,
+) -> Classifier:
+    """Train :class:`Classifier` with Adam and cross-entropy on (N, H, W) or (N, 1, H, W) images in [0, 1].
+
+    Deterministic for a given seed: the weights and minibatches come from generators seeded by ``seed``.
+    """
+    x, y = _as_batch(images), torch.as_tensor(labels, dtype=torch.int64)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Classifier(classes)
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        index = torch.randint(0, len(x), (batch,), generator=generator)
+        optimizer.zero_grad()
+        F.cross_entropy(model(x[index]), y[index]).backward()
+        optimizer.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def classify(model: Classifier, images: np.ndarray | torch.Tensor, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities and penultimate-layer features of images in [0, 1]: ``(probabilities, features)``."""
+    x = _as_batch(images)
+    probabilities, features = [], []
+    for start in range(0, len(x), chunk):
+        feature = model.features(x[start : start + chunk])
+        features.append(feature)
+        probabilities.append(torch.softmax(model.head(feature), dim=1))
+    return torch.cat(probabilities).double().numpy(), torch.cat(features).double().numpy()
+
+
+def inception_score(probabilities: np.ndarray) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016) with our classifier's p(y|x), rows of ``probabilities``.
+
+    High when each sample is classified confidently and the classes are used evenly: between 1 and the
+    number of classes.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    marginal = p.mean(axis=0, keepdims=True)
+    kl = (p * (np.log(np.clip(p, 1e-12, None)) - np.log(np.clip(marginal, 1e-12, None)))).sum(axis=1)
+    return float(np.exp(kl.mean()))

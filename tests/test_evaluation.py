@@ -1,0 +1,86 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import multivariate_normal
+
+from dipkit import data, evaluation
+
+
+def test_parzen_with_one_sample_is_a_gaussian_density():
+    sample, points = np.array([[0.5, -1.0, 2.0]]), np.random.default_rng(0).normal(size=(10, 3))
+    expected = multivariate_normal(mean=sample[0], cov=0.3**2 * np.eye(3)).logpdf(points)
+    assert np.allclose(evaluation.parzen_log_likelihood(sample, points, 0.3), expected)
+
+
+def test_parzen_recovers_a_known_density():
+    # Kernel density of N(0, I) samples with bandwidth s has expectation N(0, (1 + s^2) I): a known density.
+    rng = np.random.default_rng(0)
+    samples, points, sigma = rng.normal(size=(20000, 2)), rng.normal(size=(500, 2)), 0.2
+    truth = multivariate_normal(mean=np.zeros(2), cov=(1 + sigma**2) * np.eye(2)).logpdf(points)
+    estimate = evaluation.parzen_log_likelihood(samples, points, sigma, chunk=128)
+    assert abs(estimate.mean() - truth.mean()) < 0.02
+    assert np.median(np.abs(estimate - truth)) < 0.05  # pointwise too, away from the sparse tails
+
+
+def test_bandwidth_chosen_on_validation_is_the_best_of_the_grid():
+    rng = np.random.default_rng(1)
+    samples, validation = rng.normal(size=(2000, 2)), rng.normal(size=(500, 2))
+    sigmas = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+    best, means = evaluation.choose_bandwidth(samples, validation, sigmas)
+    assert means.shape == (6,) and best == sigmas[int(np.argmax(means))]
+    assert best in (0.1, 0.3)  # too small overfits the samples, too large blurs the density
+
+
+def test_parzen_accepts_images_and_tensors_and_checks_dimensions():
+    images = np.random.default_rng(2).random((5, 4, 4))
+    assert evaluation.parzen_log_likelihood(torch.tensor(images), images, 0.5).shape == (5,)
+    with pytest.raises(ValueError, match="dimensions"):
+        evaluation.parzen_log_likelihood(images, images[:, :2], 0.5)
+    with pytest.raises(ValueError, match="positive"):
+        evaluation.parzen_log_likelihood(images, images, 0.0)
+
+
+def test_mean_and_sem():
+    mean, sem = evaluation.mean_and_sem(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert mean == 2.5 and sem == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+
+
+def test_frechet_distance_of_gaussians_in_closed_form():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(50000, 3))
+    scale, shift = np.array([1.0, 2.0, 0.5]), np.array([1.0, 0.0, -1.0])
+    b = rng.normal(size=(50000, 3)) * scale + shift
+    # diagonal covariances: ||mu_a - mu_b||^2 + sum (1 + s^2 - 2 s)
+    expected = (shift**2).sum() + ((1 - scale) ** 2).sum()
+    assert evaluation.frechet_distance(a, b) == pytest.approx(expected, abs=0.05)
+    assert evaluation.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_distance_with_singular_covariances():
+    rng = np.random.default_rng(4)
+    a = np.concatenate([rng.normal(size=(1000, 2)), np.zeros((1000, 1))], axis=1)  # a dead feature
+    assert np.isfinite(evaluation.frechet_distance(a, a + 1.0))
+    assert evaluation.frechet_distance(a, a + 1.0) == pytest.approx(3.0, abs=1e-6)
+
+
+def test_classifier_learns_digits_deterministically():
+    x_train, y_train = data.digits("train")
+    x_test, y_test = data.digits("test")
+    model = evaluation.train_classifier(x_train, y_train, steps=300, seed=0)
+    probabilities, features = evaluation.classify(model, x_test)
+    labels = probabilities.argmax(axis=1)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert labels.shape == (len(x_test),) and features.shape == (len(x_test), 64)
+    assert (labels == y_test).mean() > 0.85
+    again = evaluation.train_classifier(x_train, y_train, steps=300, seed=0)
+    assert np.array_equal(evaluation.classify(again, x_test)[1], features)
+    assert math.isfinite(evaluation.frechet_distance(features, evaluation.classify(model, x_train)[1]))
+
+
+def test_inception_score_bounds():
+    assert evaluation.inception_score(np.full((100, 10), 0.1)) == pytest.approx(1.0)  # no sample is recognisable
+    sharp_and_even = np.eye(10)[np.arange(100) % 10]
+    assert evaluation.inception_score(sharp_and_even) == pytest.approx(10.0, rel=1e-6)
+    assert evaluation.inception_score(np.eye(10)[np.zeros(100, dtype=int)]) == pytest.approx(1.0)  # sharp, one class
