@@ -22,6 +22,13 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+# pooch (used here and by skimage.data's loaders) imports tqdm.auto, which warns "IProgress not
+# found" on stderr inside a notebook kernel without ipywidgets. No pooch progress bar is ever shown,
+# so import it once, quietly, before anything else does.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
 import skimage.data
 import torch
 from PIL import Image
@@ -120,13 +127,7 @@ def square_crop(image: np.ndarray, size: int) -> np.ndarray:
     return resize(square, (size, size) + square.shape[2:], anti_aliasing=True, order=3).clip(0, 1).astype(np.float32)
 
 
-def _registry() -> "pooch.Pooch":  # noqa: F821
-    # pooch imports tqdm.auto, which warns "IProgress not found" on stderr inside a notebook kernel
-    # without ipywidgets; pooch shows no progress bar here, so that warning is noise.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        import pooch
-
+def _registry() -> pooch.Pooch:
     cache = Path(os.environ.get("DIPKIT_CACHE", pooch.os_cache("dipkit"))) / "dip-release"
     registry = pooch.create(path=cache, base_url=DIP_RELEASE_URL, registry=None)
     with resources.files("dipkit").joinpath("registry/dip_release.txt").open() as lines:
