@@ -257,9 +257,12 @@ def test_pages_render_in_chromium(html, server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
             for doc in docs:
+                # A fresh context per page, as a reader arriving from outside: with a shared cache,
+                # Chromium may never report "networkidle" for a page served entirely from memory.
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
                 problems += _check_page(context, server, html, doc)
+                context.close()
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
