@@ -48,13 +48,24 @@ def defined_region(image: np.ndarray) -> tuple[slice, slice]:
     return slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)
 
 
-def sr_psnr(image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None) -> float:
-    """The SR papers' PSNR: Y channel, restricted to ``region`` (default: whole image), ``border`` pixels cropped."""
+def _sr_luma(
+    image: np.ndarray, reference: np.ndarray, border: int, region: tuple[slice, slice] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Y channels the SR protocol scores: inside ``region``, ``border`` pixels cropped."""
     _check_pair(image, reference)
     rows, cols = region or (slice(None), slice(None))
     crop = (slice(border, -border or None), slice(border, -border or None))
     y_image = rgb_to_y(image)[rows, cols][crop]
-    y_reference = rgb_to_y(reference)[rows, cols][crop]
     if y_image.size == 0:
         raise ValueError(f"a {border}-pixel border leaves nothing of a {image.shape[:2]} region")
-    return psnr(y_image, y_reference)
+    return y_image, rgb_to_y(reference)[rows, cols][crop]
+
+
+def sr_psnr(image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None) -> float:
+    """The SR papers' PSNR: Y channel, restricted to ``region`` (default: whole image), ``border`` pixels cropped."""
+    return psnr(*_sr_luma(image, reference, border, region))
+
+
+def sr_ssim(image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None) -> float:
+    """SSIM under the same protocol as :func:`sr_psnr` (SRGAN's Table 2 reports both on Y)."""
+    return ssim(*_sr_luma(image, reference, border, region))

@@ -62,3 +62,14 @@ def test_set5_x4_table_of_the_dip_paper(method, paper_db):
         region = metrics.defined_region(data.benchmark_image(f"SR/Set5/x4/{name}_deep_prior.png"))
         scores.append(metrics.sr_psnr(result, reference, border=4, region=region))
     assert abs(np.mean(scores) - paper_db) <= 0.02
+
+
+def test_sr_ssim_scores_luma_inside_the_border():
+    reference = data.test_image("astronaut", size=64)
+    damaged = reference.copy()
+    damaged[:4] = 0.0
+    assert metrics.sr_ssim(damaged, reference, border=4) == pytest.approx(1.0)
+    assert metrics.sr_ssim(damaged, reference, border=0) < 0.99
+    noisy = np.clip(reference + np.random.default_rng(1).normal(0, 0.05, reference.shape), 0, 1)
+    y_noisy, y_ref = metrics.rgb_to_y(noisy)[4:-4, 4:-4], metrics.rgb_to_y(reference)[4:-4, 4:-4]
+    assert metrics.sr_ssim(noisy, reference) == pytest.approx(metrics.ssim(y_noisy, y_ref))
