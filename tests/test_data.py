@@ -1,4 +1,5 @@
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import torch
 
 from dipkit import data
 
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data" / "dip-release"
+MIRROR = Path(os.environ["DIPKIT_DATA"])  # the local copy of the DIP release (conftest.py defaults it to ../shared)
 
 
 def test_test_image_is_float_in_unit_range():
