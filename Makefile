@@ -6,7 +6,7 @@ PROFILE ?= quick
 DEVICE  ?= auto
 STAMP   := $(VENV)/.installed
 
-.PHONY: help setup book test reproduce notebooks clean
+.PHONY: help setup book test reproduce notebooks benchmark clean
 
 help:
 	@echo "make setup      create .venv and install requirements.txt + dipkit (editable)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test       unit tests, nbval on every notebook, book build, browser check"
 	@echo "make reproduce  re-execute every chapter (PROFILE=quick|paper, DEVICE=auto|cpu|cuda) and build a book from the runs"
 	@echo "make notebooks  re-execute the committed notebooks in place (the nbval baseline; quick profile, CPU)"
+	@echo "make benchmark  DIP optimisation steps per second: plain eager loop vs dipkit's fast path (chapter 02)"
 
 setup: $(STAMP)
 
@@ -43,6 +44,9 @@ reproduce: setup
 	cp runs/$(PROFILE)/*.ipynb runs/$(PROFILE)/*.claims.json $(REPRO_SRC)/notebooks/
 	$(BIN)/jupyter-book build $(REPRO_SRC) --path-output _build/reproduce-$(PROFILE) -W -n --keep-going
 	@echo "Book from runs/$(PROFILE): $(CURDIR)/_build/reproduce-$(PROFILE)/_build/html/index.html"
+
+benchmark: setup  # the F16 parts read the DIP release from $$DIPKIT_DATA, offline
+	$(BIN)/python -m benchmarks.dip_speed
 
 clean:
 	rm -rf _build test-artifacts

@@ -2,12 +2,12 @@ r"""The Deep Image Prior loop, its fast CPU path, and small helpers around a run
 
 * :func:`fit`: the DIP optimisation (Ulyanov, Vedaldi, Lempitsky, CVPR 2018), the one loop every
   chapter runs. Chapter 01 shows its source where the reader reads it.
-* :func:`fast_path`: what ``fit(..., fast=True)`` (the default) switches on while it runs, on the CPU:
-  Winograd convolutions for the wide 3x3 layers (:class:`WinogradConv3x3`), plain matrix products
-  for the wide 1x1 layers (:class:`PointwiseGEMM`), Adam's fused kernel for a network with such
-  layers, and an allocator that keeps freed memory (:func:`keep_freed_memory`). None of them changes
-  the method; the Winograd convolutions change the arithmetic by about 1e-5 relative, the rest by
-  rounding at most, and a narrow network (the quick profile's) runs bit for bit as without them.
+* :func:`fast_path`: what ``fit(..., fast=...)`` switches on while it runs, on the CPU. The default,
+  ``fast=True`` ("exact"), only takes what leaves every bit of the run as it was: an allocator that
+  keeps freed memory (:func:`keep_freed_memory`) and 1x1 convolutions as one matrix product
+  (:class:`PointwiseGEMM`). ``fast="winograd"`` adds Winograd convolutions for the wide 3x3 layers
+  (:class:`WinogradConv3x3`) and Adam's fused kernel: faster, the same method, but rounded
+  differently (about 1e-5 relative per convolution), which DIP's optimisation amplifies.
 * :func:`first_below`: how many steps a loss curve needs to reach a threshold (the paper's Figure 2).
 * :func:`stopping_figure`: PSNR and ES-WMV's windowed variance on twin axes, with the detected stop
   and the true PSNR peak marked.
@@ -77,23 +77,23 @@ def fit(
     halt: bool = False,
     generator: torch.Generator | None = None,
     desc: str = "DIP",
-    fast: bool = True,
+    fast: bool | str = True,
 ) -> FitResult:
     """Fit ``net`` so that ``op(net(z))`` matches ``y``: theta* = argmin_theta ||T(f_theta(z)) - y||^2.
 
     ``net`` starts from its current (random) weights and ``z`` stays fixed; each step perturbs
     ``z`` with Gaussian noise of standard deviation ``input_noise_std`` drawn from ``generator``.
     ``stopper`` (e.g. :class:`dipkit.stopping.WindowedVarianceStopper`) sees every output, never
-    the reference; with ``halt=True`` the run ends when it fires. ``fast`` runs the loop under
-    :func:`fast_path` (same method, same results to about 1e-5; see the module docstring).
+    the reference; with ``halt=True`` the run ends when it fires. ``fast`` picks :func:`fast_path`'s
+    mode: True ("exact", bit for bit the plain loop), "winograd" (faster, rounded differently) or False.
     """
     averager = OutputAverager(ema)
     history: dict[str, list[float]] = {"loss": [], "output": [], "average": []}
     best: dict = {"psnr": -math.inf}
     stop = fired_at = None
     steps, started = 0, time.perf_counter()
-    with fast_path(net, enabled=fast) as wide:  # wide: its wide layers now run faster (CPU only)
-        optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=wide or None)  # fused: the same update, one kernel
+    with fast_path(net, fast) as rounded:  # rounded: Winograd layers swapped in (fast="winograd" only)
+        optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=rounded or None)  # fused: same update, one kernel
         for i in tqdm(range(iterations), desc=desc):
             # theta* = argmin_theta E(f_theta(z); y),  E(x; y) = ||T(x) - y||^2,  x* = f_theta*(z)
             optimizer.zero_grad()
@@ -225,9 +225,10 @@ class _Unpadded(nn.Module):
 class PointwiseGEMM(nn.Module):
     """A 1x1 convolution of a batch of one as one matrix product, W (O x C) @ x (C x HW) (+ bias).
 
-    The same arithmetic as the convolution's own GEMM, without its im2col bookkeeping, which costs
-    more than the product for thin outputs (the 3-channel image layer, the 4-channel skips).
-    Falls back to the convolution for other batch sizes.
+    The same GEMM as the convolution's own on the CPU, so the same result bit for bit (forward and
+    backward), without the convolution's bookkeeping, which costs more than the product for thin
+    outputs (the 3-channel image layer, the 4-channel skips). Other batch sizes and devices fall
+    back to the convolution.
     """
 
     def __init__(self, conv: nn.Conv2d) -> None:
@@ -250,31 +251,32 @@ def _is_3x3(conv: nn.Module, padding: tuple[int, int], min_channels: int) -> boo
             and conv.padding_mode == "zeros" and min(conv.in_channels, conv.out_channels) >= min_channels)
 
 
-def _is_1x1(conv: nn.Module, min_channels: int) -> bool:
+def _is_1x1(conv: nn.Module) -> bool:
     return (isinstance(conv, nn.Conv2d) and conv.kernel_size == (1, 1) and conv.stride == (1, 1)
-            and conv.padding == (0, 0) and conv.groups == 1 and conv.in_channels >= min_channels)
+            and conv.padding == (0, 0) and conv.dilation == (1, 1) and conv.groups == 1)
 
 
-def accelerate(net: nn.Module, min_channels: int = 64, min_size: int = 16) -> list[tuple[nn.Module, str, nn.Module]]:
-    """Swap the wide convolutions of ``net`` for faster equivalents, in place; returns the swaps for :func:`restore`.
+def accelerate(net: nn.Module, winograd: bool = False, min_channels: int = 64,
+               min_size: int = 16) -> list[tuple[nn.Module, str, nn.Module]]:
+    """Swap layers of ``net`` for faster equivalents, in place; returns the swaps for :func:`restore`.
 
-    * ``Sequential(ReflectionPad2d(1), Conv2d(3x3, stride 1))`` (the DIP nets' reflection padding)
-      or ``Conv2d(3x3, stride 1, padding 1)`` with at least ``min_channels`` channels in and out:
-      :class:`WinogradConv3x3`;
-    * ``Conv2d(1x1)`` with at least ``min_channels`` input channels: :class:`PointwiseGEMM`.
+    * every ``Conv2d(1x1)``: :class:`PointwiseGEMM`, the same arithmetic bit for bit;
+    * with ``winograd=True``, ``Sequential(ReflectionPad2d(1), Conv2d(3x3, stride 1))`` (the DIP nets'
+      reflection padding) or ``Conv2d(3x3, stride 1, padding 1)`` with at least ``min_channels``
+      channels in and out: :class:`WinogradConv3x3` (narrower layers are faster as they are).
 
-    Narrower layers (all of the quick profile's networks) are left as they are: there the extra
-    transforms cost more than they save. The parameters stay the same objects, in the same order.
+    The parameters stay the same objects, in the same order.
     """
     swaps = []
     for parent in list(net.modules()):
         for name, child in list(parent.named_children()):
-            if (isinstance(child, nn.Sequential) and len(child) == 2 and isinstance(child[0], nn.ReflectionPad2d)
-                    and tuple(child[0].padding) == (1, 1, 1, 1) and _is_3x3(child[1], (0, 0), min_channels)):
+            if (winograd and isinstance(child, nn.Sequential) and len(child) == 2
+                    and isinstance(child[0], nn.ReflectionPad2d) and tuple(child[0].padding) == (1, 1, 1, 1)
+                    and _is_3x3(child[1], (0, 0), min_channels)):
                 swap: nn.Module = WinogradConv3x3(child[0], child[1], min_size)
-            elif _is_3x3(child, (1, 1), min_channels):
+            elif winograd and _is_3x3(child, (1, 1), min_channels):
                 swap = WinogradConv3x3(nn.ZeroPad2d(1), _Unpadded(child), min_size)
-            elif _is_1x1(child, min_channels):
+            elif _is_1x1(child):
                 swap = PointwiseGEMM(child)
             else:
                 continue
@@ -328,25 +330,32 @@ def keep_freed_memory() -> Iterator[bool]:
         libc.malloc_trim(0)
 
 
+FAST_MODES = ("exact", "winograd")
+
+
 @contextlib.contextmanager
-def fast_path(net: nn.Module, enabled: bool = True) -> Iterator[bool]:
+def fast_path(net: nn.Module, mode: bool | str = "exact") -> Iterator[bool]:
     """Run ``net`` faster inside the context, with the same parameters and the same method.
 
-    On the CPU: Winograd F(4x4, 3x3) for the 3x3 convolutions with at least 64 channels in and out
-    and plain matrix products for the wide 1x1 convolutions (:func:`accelerate`), and
-    :func:`keep_freed_memory`. Yields whether any layer was swapped (then :func:`fit` also takes
-    Adam's fused kernel). The narrow quick-profile networks keep their layers and their arithmetic,
-    bit for bit. On a GPU nothing changes (cuDNN already picks Winograd or FFT kernels).
-    Everything is undone on exit.
+    On the CPU, ``"exact"`` (or True) takes only what keeps every bit of the run:
+    :func:`keep_freed_memory` and 1x1 convolutions as matrix products (:func:`accelerate`).
+    ``"winograd"`` also computes the 3x3 convolutions with at least 64 channels in and out with
+    Winograd's algorithm (the quick profile's narrow networks keep theirs): faster, but rounded
+    differently. Yields whether Winograd layers were swapped in (then :func:`fit` also takes Adam's
+    fused kernel, which rounds differently too). False, None or "off": nothing. On a GPU nothing
+    changes (cuDNN already picks Winograd or FFT kernels). Everything is undone on exit.
     """
+    mode = "exact" if mode is True else mode or "off"
+    if mode not in (*FAST_MODES, "off"):
+        raise ValueError(f"fast={mode!r} is not supported; accepted: True, False, {', '.join(map(repr, FAST_MODES))}")
     on_cpu = next(net.parameters()).device.type == "cpu"
-    if not (enabled and on_cpu):
+    if mode == "off" or not on_cpu:
         yield False
         return
-    swaps = accelerate(net)
+    swaps = accelerate(net, winograd=mode == "winograd")
     try:
         with keep_freed_memory():
-            yield bool(swaps)
+            yield any(isinstance(getattr(parent, name), WinogradConv3x3) for parent, name, _ in swaps)
     finally:
         restore(swaps)
 
@@ -406,6 +415,7 @@ def stopping_figure(
 
 
 __all__ = [
+    "FAST_MODES",
     "FitResult",
     "fit",
     "fast_path",

@@ -1,0 +1,1 @@
+"""Benchmarks of the dipkit book (run as modules: ``python -m benchmarks.dip_speed``)."""
