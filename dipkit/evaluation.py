@@ -7,6 +7,8 @@
   real and generated samples in its feature space (the FID recipe with our own classifier in place of
   Inception, which needs downloaded weights), and the Inception score of Salimans et al. (2016) with
   the same classifier.
+* Clusters against labels: the accuracy of unsupervised categories (InfoGAN's code) after matching them
+  to the classes one-to-one with the Hungarian method.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import scipy.linalg
 import torch
 import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
 from scipy.special import logsumexp
 from torch import nn
 
@@ -165,3 +168,21 @@ def inception_score(probabilities: np.ndarray) -> float:
     marginal = p.mean(axis=0, keepdims=True)
     kl = (p * (np.log(np.clip(p, 1e-12, None)) - np.log(np.clip(marginal, 1e-12, None)))).sum(axis=1)
     return float(np.exp(kl.mean()))
+
+
+def hungarian_accuracy(predicted: np.ndarray | torch.Tensor, true: np.ndarray | torch.Tensor) -> tuple[float, dict[int, int]]:
+    """Accuracy of cluster ids ``predicted`` against ``true`` labels under the best one-to-one matching.
+
+    The matching maximises the number of agreements (the Hungarian method, ``scipy.optimize.linear_sum_assignment``
+    on the contingency table), as when InfoGAN's categorical code is read as a digit. Returns the accuracy and the
+    mapping {cluster: label}; clusters left without a label (more clusters than labels) count as errors.
+    """
+    p, t = np.asarray(predicted, dtype=np.int64).ravel(), np.asarray(true, dtype=np.int64).ravel()
+    if p.shape != t.shape or p.size == 0:
+        raise ValueError(f"need two non-empty label arrays of one length, got {p.shape} and {t.shape}")
+    if p.min() < 0 or t.min() < 0:
+        raise ValueError("labels must be non-negative integers")
+    table = np.zeros((p.max() + 1, t.max() + 1), dtype=np.int64)
+    np.add.at(table, (p, t), 1)
+    rows, columns = linear_sum_assignment(table, maximize=True)
+    return float(table[rows, columns].sum() / p.size), {int(r): int(c) for r, c in zip(rows, columns)}

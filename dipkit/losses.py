@@ -1,10 +1,13 @@
 """Losses of the book's generative models, each next to the paper's equation it implements.
 
 Sections: the VAE's KL term and ELBO (Kingma & Welling 2014); the GAN value function and its
-generator losses (Goodfellow et al. 2014). Reconstruction/perceptual losses join as chapters need them.
+generator losses (Goodfellow et al. 2014); the conditional GANs' (semi-supervised K+1 classes and
+feature matching, InfoGAN's L_I, AC-GAN's L_C). Reconstruction/perceptual losses join as chapters need them.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -81,3 +84,53 @@ def tv_loss(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     dx = x[..., :-1, 1:] - x[..., :-1, :-1]
     dy = x[..., 1:, :-1] - x[..., :-1, :-1]
     return torch.sqrt(dx**2 + dy**2 + eps).mean()
+
+
+# --- Conditional GANs (chapter 05) -----------------------------------------------------------
+# CGAN (Mirza & Osindero 2014) keeps the losses above, with D(x|y) and G(z|y) given the class y.
+
+
+def source_logit(class_logits: torch.Tensor) -> torch.Tensor:
+    """The real-vs-fake logit of a K+1-class discriminator whose fake class has logit 0 (Salimans et al. 2016).
+
+    With l_{K+1} = 0, D(x) = 1 - p(y=K+1|x) = Z(x) / (Z(x) + 1), Z(x) = sum_k exp l_k(x) (Section 5), which is
+    sigmoid(log Z(x)): the GAN losses above, applied to logsumexp of the K class logits, are L_unsupervised.
+    """
+    return torch.logsumexp(class_logits, dim=1)
+
+
+def semi_supervised_loss(
+    labelled_logits: torch.Tensor, labels: torch.Tensor, real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The discriminator's loss of Salimans et al. (2016), Section 5: ``(L_supervised, L_unsupervised)``.
+
+    L_supervised = -E_{x,y~p_data} log p(y|x, y<K+1) (cross-entropy of the K logits on labelled images);
+    L_unsupervised = -E_{x~p_data} log D(x) - E_{z} log(1 - D(G(z))) with D from :func:`source_logit`.
+    """
+    supervised = F.cross_entropy(labelled_logits, labels)
+    return supervised, discriminator_loss(source_logit(real_logits), source_logit(fake_logits))
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """|| E_x f(x) - E_z f(G(z)) ||_2^2 over a minibatch (Salimans et al. 2016, Section 3.1): G's objective."""
+    return (real_features.mean(dim=0) - fake_features.mean(dim=0)).pow(2).sum()
+
+
+def mutual_information_bound(code_logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """InfoGAN's L_I(G, Q) = E_{c~P(c), x~G(z,c)}[log Q(c|x)] + H(c) for a uniform categorical code (in nats).
+
+    A lower bound on I(c; G(z, c)) (Chen et al. 2016, eq. 4); at most H(c) = log K, reached when Q recovers c
+    from G(z, c) with certainty. ``code_logits`` are Q's (N, K) logits, ``codes`` the (N,) codes fed to G.
+    """
+    entropy = math.log(code_logits.shape[1])  # H(c) for c ~ Cat(K, p = 1/K): a constant
+    return -F.cross_entropy(code_logits, codes) + entropy
+
+
+def auxiliary_class_loss(
+    real_class_logits: torch.Tensor, real_labels: torch.Tensor, fake_class_logits: torch.Tensor, fake_labels: torch.Tensor
+) -> torch.Tensor:
+    """-L_C of AC-GAN (Odena et al. 2017, eq. 3): -E[log P(C=c|X_real)] - E[log P(C=c|X_fake)].
+
+    Both D and G minimise it (D maximises L_S + L_C, G maximises L_C - L_S).
+    """
+    return F.cross_entropy(real_class_logits, real_labels) + F.cross_entropy(fake_class_logits, fake_labels)
