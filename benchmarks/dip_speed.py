@@ -33,6 +33,7 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 
 PAPER = {"input_channels": 32, "channels": 128, "levels": 5, "skip": 4}  # the paper's default network
 QUICK = {"input_channels": 8, "channels": 16, "levels": 4, "skip": 4}  # chapter 01's quick-profile network
@@ -193,6 +194,45 @@ def step_rates(variants: dict[str, str], size: int, device: str, threads: int, r
     return results
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Silence file descriptor 2 itself: the profiler's C++ side logs there, past Python's sys.stderr."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+TARGET = 1.5  # chapter 02's speed target: the default path at 1.5x the plain step rate
+CONV_KERNELS = ("aten::mkldnn_convolution", "aten::convolution_backward")  # oneDNN: the 3x3 convolutions
+
+
+def conv_kernel_share(size: int, steps: int = 3) -> float:
+    """Share of a step of dipkit's default path spent inside oneDNN's convolution kernels, forward and backward.
+
+    Those kernels compute the network's 3x3 convolutions (the 1x1 ones are matrix products). A faster
+    path that keeps them, and so keeps every bit of the run, can at best remove all the rest: it is at
+    most 1 / share faster than the default path (Amdahl's law). Only a different convolution
+    algorithm, rounded differently, gets past that.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    step, context = build_step("dipkit", size, "cpu")
+    with context:
+        step()
+        step()  # warm-up
+        with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU]) as profiler:
+            for _ in range(steps):
+                step()
+    events = profiler.key_averages()
+    total = sum(event.self_cpu_time_total for event in events)
+    return sum(event.self_cpu_time_total for event in events if event.key in CONV_KERNELS) / total
+
+
 def _f16_task(size: int):
     """The authors' F16 observation (sigma = 25) and ground truth, centre-cropped to ``size``."""
     from dipkit import data
@@ -317,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trajectory-iterations", type=int, default=300)
     parser.add_argument("--no-trajectory", action="store_true")
     parser.add_argument("--no-step-rates", action="store_true")
+    parser.add_argument("--no-kernel-share", action="store_true",
+                        help="skip the profile of the plain CPU step (the bound on any bit-for-bit faster path)")
     parser.add_argument("--time-to-peak-size", type=int, default=128)
     parser.add_argument("--time-to-peak-iterations", type=int, default=3000)
     parser.add_argument("--time-to-peak-network", choices=["quick", "paper"], default="quick",
@@ -359,6 +401,21 @@ def main(argv: list[str] | None = None) -> int:
             record["step_rates"][f"{dev}/{size}"] = {
                 label: {key: value for key, value in result.items() if key != "times"} for label, result in results.items()
             }
+
+    if not args.no_kernel_share:
+        size = args.sizes[0]
+        share = conv_kernel_share(size)
+        measured = record["step_rates"].get(f"cpu/{size}", {}).get("dipkit default (fast=True)", {}).get("speedup")
+        versus_plain = f", {measured / share:.2f}x the plain loop" if measured else ""
+        print(f"\nProfile of dipkit's default CPU step, {size}x{size}: {share:.0%} of its time is in oneDNN's "
+              "convolution kernels (the 3x3 convolutions, forward and backward). A path that keeps them, and so "
+              f"every bit, is at most {1 / share:.2f}x faster than the default path{versus_plain}")
+        if measured:  # in units of the default step: the convolutions take `share`, the rest 1 - share
+            allowed = max(measured / TARGET - share, 0.0)
+            print(f"the rest of the default step takes {1 - share:.0%} of it; at {TARGET}x the plain loop, bit for bit, "
+                  f"it would have to fit in {allowed:.0%}")
+        record["conv_kernel_share"] = {"size": size, "share": share, "bound_vs_default": 1 / share,
+                                       "bound_vs_plain": measured / share if measured else None}
 
     if not args.no_trajectory:
         size, iterations = args.trajectory_size, args.trajectory_iterations

@@ -18,6 +18,7 @@ import ast
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,8 +173,9 @@ def keep_previous(path: Path) -> None:
         shutil.move(path, target)
 
 
-def execute(source: Path, output: Path, parameters: dict, claims_dir: Path) -> tuple[float, str]:
-    """Run one notebook with papermill; returns the wall time and an error message ('' when it ran)."""
+def execute(source: Path, output: Path, parameters: dict, claims_dir: Path, cwd: Path | None = None) -> tuple[float, str]:
+    """Run one notebook with papermill (in ``cwd``, default the output's folder); returns the wall time and an
+    error message ('' when it ran)."""
     import papermill
 
     previous = os.environ.get(report.CLAIMS_DIR_ENV)
@@ -181,7 +183,7 @@ def execute(source: Path, output: Path, parameters: dict, claims_dir: Path) -> t
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(source), str(output), parameters=parameters, cwd=str(output.parent),
+            str(source), str(output), parameters=parameters, cwd=str(cwd or output.parent),
             kernel_name="python3", progress_bar=True, report_mode=False,
         )
         error = ""
@@ -232,7 +234,11 @@ def print_table(outcomes: list[Outcome]) -> None:
 
 
 def refresh(names: list[str], run_all: bool) -> list[Outcome]:
-    """Re-execute committed notebooks in place at the quick profile on the CPU (the nbval baseline)."""
+    """Re-execute committed notebooks at the quick profile on the CPU (the nbval baseline).
+
+    Each runs into a scratch folder beside ``notebooks/`` and replaces the committed notebook and its
+    claims only when it ran to the end; a failed run is kept in ``runs/refresh-failed/`` instead.
+    """
     if run_all == bool(names):
         raise UsageError("name notebooks to refresh, or pass --all (not both)")
     notebooks = list(available_notebooks().values()) if run_all else [find_notebook(name) for name in names]
@@ -240,8 +246,20 @@ def refresh(names: list[str], run_all: bool) -> list[Outcome]:
     outcomes = []
     for index, path in enumerate(notebooks, 1):
         print(f"[{index}/{len(notebooks)}] {path.stem}  (committed baseline, quick profile, cpu)", flush=True)
-        seconds, error = execute(path, path, {}, NOTEBOOKS)
-        outcomes.append(outcome(path.stem, seconds, "cpu", NOTEBOOKS / f"{path.stem}.claims.json", path, error))
+        with tempfile.TemporaryDirectory(prefix=".refresh-", dir=NOTEBOOKS.parent) as scratch:
+            output, claims_file = Path(scratch) / path.name, Path(scratch) / f"{path.stem}.claims.json"
+            seconds, error = execute(path, output, {}, Path(scratch), cwd=path.parent)
+            destination = NOTEBOOKS.parent / "runs" / "refresh-failed" if error else NOTEBOOKS
+            destination.mkdir(parents=True, exist_ok=True)
+            for produced in (output, claims_file):
+                if produced.exists():
+                    if error:
+                        keep_previous(destination / produced.name)
+                    os.replace(produced, destination / produced.name)
+            kept, claims_file = destination / path.name, destination / claims_file.name
+            if error:
+                error += f" (the committed notebook is unchanged; this run is in {kept})"
+        outcomes.append(outcome(path.stem, seconds, "cpu", claims_file, kept, error))
     return outcomes
 
 

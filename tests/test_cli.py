@@ -160,6 +160,24 @@ def test_refresh_re_executes_the_committed_notebook_in_place(book, capsys, monke
     assert not (book / "runs").exists()
 
 
+def test_a_failed_refresh_keeps_the_committed_notebook(book, capsys, monkeypatch):
+    for name in ("TQDM_DISABLE", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('raise ValueError("no data")')])
+    broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(broken, book / "notebooks" / "02_broken.ipynb")
+    before = fingerprint(book / "notebooks")
+    assert cli.main(["refresh", "02_broken"]) == 1
+    assert fingerprint(book / "notebooks") == before
+    out = capsys.readouterr().out
+    assert "ValueError: no data (the committed notebook is unchanged" in out
+    failed = nbformat.read(book / "runs" / "refresh-failed" / "02_broken.ipynb", as_version=4)
+    assert [o["ename"] for c in failed.cells if c.cell_type == "code" for o in c.outputs] == ["ValueError"]
+    assert cli.main(["refresh", "02_broken"]) == 1  # a second failure keeps the first one aside
+    assert len(list((book / "runs" / "refresh-failed" / "previous").glob("02_broken.*.ipynb"))) == 1
+    assert not [p for p in book.iterdir() if p.name.startswith(".refresh-")]
+
+
 def test_every_profile_fits_the_committed_notebooks():
     """profiles/*.yaml may only name real notebooks and parameters, with the defaults' types."""
     for profile in cli.available_profiles():
