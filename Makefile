@@ -6,12 +6,13 @@ PROFILE ?= quick
 DEVICE  ?= auto
 STAMP   := $(VENV)/.installed
 
-.PHONY: help setup book test reproduce notebooks benchmark clean
+.PHONY: help setup book test test-capped-isa reproduce notebooks benchmark clean
 
 help:
 	@echo "make setup      create .venv and install requirements.txt + dipkit (editable)"
 	@echo "make book       build the book from the committed notebooks -> _build/html/index.html"
 	@echo "make test       unit tests, nbval on every notebook, book build, browser check"
+	@echo "make test-capped-isa  nbval on the notebooks (NOTEBOOKS=...) as a CPU with only SSE4.1 would run them"
 	@echo "make reproduce  re-execute every chapter (PROFILE=quick|paper, DEVICE=auto|cpu|cuda) and build a book from the runs"
 	@echo "make notebooks  re-execute the committed notebooks in place (the nbval baseline; quick profile, CPU)"
 	@echo "make benchmark  DIP optimisation steps per second: plain eager loop vs dipkit's fast path (chapter 02)"
@@ -32,6 +33,12 @@ book: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Another kind of CPU, simulated: torch's and NumPy's kernels capped at SSE4.1 (CONTRIBUTING.md).
+NOTEBOOKS ?= notebooks
+test-capped-isa: setup
+	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE \
+	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" $(BIN)/python -m pytest $(NOTEBOOKS)
 
 notebooks: setup
 	$(BIN)/dipkit refresh --all

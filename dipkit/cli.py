@@ -174,18 +174,25 @@ def keep_previous(path: Path) -> None:
 
 
 def execute(source: Path, output: Path, parameters: dict, claims_dir: Path, cwd: Path | None = None) -> tuple[float, str]:
-    """Run one notebook with papermill (in ``cwd``, default the output's folder); returns the wall time and an
-    error message ('' when it ran)."""
+    """Run one notebook with papermill (in ``cwd``, default the output's folder) and write the claims record it
+    carries to ``claims_dir/<stem>.claims.json``; returns the wall time and an error message ('' when it ran).
+
+    The kernel sees ``$DIPKIT_CLAIMS_DIR = claims_dir``, so a chapter reads earlier chapters' records from the
+    same run (:func:`dipkit.report.load`). It talks to papermill over IPC sockets, not unencrypted TCP.
+    """
     import papermill
+    from traitlets.config import Config
 
     previous = os.environ.get(report.CLAIMS_DIR_ENV)
-    os.environ[report.CLAIMS_DIR_ENV] = str(claims_dir)  # the kernel inherits it: claims land beside the output
+    os.environ[report.CLAIMS_DIR_ENV] = str(claims_dir)
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(source), str(output), parameters=parameters, cwd=str(cwd or output.parent),
-            kernel_name="python3", progress_bar=True, report_mode=False,
-        )
+        with tempfile.TemporaryDirectory(prefix="dipkit-kernel-") as sockets:  # IPC socket files, not in cwd
+            papermill.execute_notebook(
+                str(source), str(output), parameters=parameters, cwd=str(cwd or output.parent),
+                kernel_name="python3", progress_bar=True, report_mode=False,
+                config=Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}}),
+            )
         error = ""
     except papermill.PapermillExecutionError as failure:
         error = f"{failure.ename}: {failure.evalue}"
@@ -194,7 +201,12 @@ def execute(source: Path, output: Path, parameters: dict, claims_dir: Path, cwd:
             os.environ.pop(report.CLAIMS_DIR_ENV)
         else:
             os.environ[report.CLAIMS_DIR_ENV] = previous
-    return time.perf_counter() - started, error
+    seconds = time.perf_counter() - started
+    try:
+        report.write(report.from_notebook(output), claims_dir / f"{source.stem}.claims.json")
+    except (LookupError, FileNotFoundError):  # it failed before its claims.save(), or records no claims
+        pass
+    return seconds, error
 
 
 def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path) -> list[Outcome]:

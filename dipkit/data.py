@@ -114,6 +114,23 @@ def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray
     return tuple(((s.data.numpy() / 255.0).astype(np.float32), s.targets.numpy().astype(np.int64)) for s in splits)
 
 
+def labelled_digits(name: str) -> tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``(used, (train_x, train_y, test_x, test_y))`` for ``name`` "digits" or "mnist", images (N, H, W) in [0, 1].
+
+    "mnist" reads the local copy (:func:`mnist`) and, when there is none, says so in one line and
+    falls back to :func:`digits`, so a paper-profile chapter still runs offline; ``used`` names what was read.
+    """
+    if name not in ("digits", "mnist"):
+        raise ValueError(f"unknown dataset {name!r}; accepted: digits, mnist")
+    if name == "mnist":
+        try:
+            (train_x, train_y), (test_x, test_y) = mnist()
+            return "mnist", (train_x, train_y, test_x, test_y)
+        except DataUnavailableError as error:
+            print(f"{error}; using scikit-learn's digits")
+    return "digits", (*digits("train"), *digits("test"))
+
+
 def square_crop(image: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop to the largest square and resize it to ``size`` x ``size`` (anti-aliased)."""
     if size < 8:

@@ -40,6 +40,25 @@ def grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, colu
     return figure
 
 
+def tile(images: np.ndarray, columns: int = 10, gap: int = 1, background: float = 1.0) -> np.ndarray:
+    """Grey images (N, H, W) as one image, ``columns`` per row, ``gap`` pixels of ``background`` between them."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3:
+        raise ValueError(f"tile needs grey images of shape (N, H, W), got {images.shape}")
+    count, height, width = images.shape
+    rows = math.ceil(count / columns)
+    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), background, dtype=np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = image
+    return canvas
+
+
+def moving_average(values: Sequence[float], window: int = 50) -> np.ndarray:
+    """The mean of each run of ``window`` consecutive values: a noisy training curve, smoothed."""
+    return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
 def compare(
     images: Mapping[str, np.ndarray],
     reference: np.ndarray | None = None,

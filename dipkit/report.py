@@ -1,10 +1,13 @@
-"""Claims: what each chapter measured against what its paper says, saved beside the executed notebook.
+"""Claims: what each chapter measured against what its paper says, carried by the executed notebook.
 
-A chapter records every paper claim it tests with :meth:`Claims.record`, the value computed in the
-notebook and a verdict computed from it (never typed in), then :meth:`Claims.save` writes
-``<chapter>.claims.json`` into ``$DIPKIT_CLAIMS_DIR`` (set by ``dipkit run`` to ``runs/<profile>/``)
-or, by default, the working directory (the notebook's folder for the committed run). Later
-chapters read earlier records with :func:`load`, and the reproducibility report aggregates them.
+A chapter records every paper claim it tests with :meth:`Claims.record`: the value computed in the
+notebook, a verdict computed from it (never typed in) and the tolerance within which another run
+(another CPU, another seed) must reproduce the value. :meth:`Claims.save` puts the record into the
+notebook's own outputs; the notebook never writes a file. ``dipkit run`` and ``dipkit refresh`` read
+it back with :func:`from_notebook` and write ``<chapter>.claims.json`` beside the notebook they
+produced, so only ``dipkit refresh`` can change the committed records in ``notebooks/``, and a plain
+papermill or Jupyter run cannot. The test suite compares a fresh run's record with the committed one
+with :func:`compare`. Later chapters read earlier records with :func:`load`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from pathlib import Path
 
 CLAIMS_DIR_ENV = "DIPKIT_CLAIMS_DIR"
 COMMITTED_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+MIMETYPE = "application/vnd.dipkit.claims+json"
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One tested statement: the paper's figure (or None), ours, and whether the statement held."""
+    """One tested statement: the paper's figure (or None), ours, whether the statement held, and how far
+    another run's value may move: ``tolerance`` (in the claim's unit) plus ``rtol`` times the value."""
 
     chapter: str
     name: str
@@ -31,11 +36,11 @@ class Claim:
     profile: str
     device: str
     note: str = ""
+    tolerance: float = 0.0
+    rtol: float = 0.0
 
-
-def claims_dir() -> Path:
-    """Where records are written and first looked for: ``$DIPKIT_CLAIMS_DIR`` or the working directory."""
-    return Path(os.environ.get(CLAIMS_DIR_ENV) or Path.cwd())
+    def allowed_deviation(self) -> float:
+        return self.tolerance + self.rtol * abs(self.measured)
 
 
 class Claims:
@@ -46,16 +51,29 @@ class Claims:
         self.claims: dict[str, Claim] = {}
 
     def record(
-        self, name: str, measured: float, held: bool, *, paper: float | None = None, unit: str = "", note: str = ""
+        self, name: str, measured: float, held: bool, *, tolerance: float | None = None, rtol: float | None = None,
+        paper: float | None = None, unit: str = "", note: str = "",
     ) -> Claim:
-        """Record one claim; ``held`` must be computed from ``measured``, never typed in."""
+        """Record one claim; ``held`` must be computed from ``measured``, never typed in.
+
+        ``tolerance`` (absolute, in ``unit``) and/or ``rtol`` (relative) say how far a run on another CPU
+        or with another seed may land from this value: read them off the claim's measured spread
+        (``python -m benchmarks.claims_spread``), and use ``tolerance=0`` for a deterministic value.
+        """
         if name in self.claims:
             raise ValueError(f"claim {name!r} is already recorded in {self.chapter}")
         if not isinstance(held, bool):
             raise TypeError(f"held must be a bool computed from the measurement, got {type(held).__name__}")
+        if tolerance is None and rtol is None:
+            raise ValueError(
+                f"claim {name!r} declares no tolerance: pass tolerance= (absolute, in its unit) and/or rtol= "
+                "(relative), read off its spread across seeds and CPUs; tolerance=0 for a deterministic value"
+            )
+        if (tolerance or 0) < 0 or (rtol or 0) < 0:
+            raise ValueError(f"claim {name!r}: tolerances cannot be negative (tolerance={tolerance}, rtol={rtol})")
         claim = Claim(
             self.chapter, name, None if paper is None else float(paper), round(float(measured), 4), unit, held,
-            self.profile, self.device, note,
+            self.profile, self.device, note, float(tolerance or 0), float(rtol or 0),
         )
         self.claims[name] = claim
         return claim
@@ -64,14 +82,24 @@ class Claims:
         """Print the claims as a table with values rounded to two decimals (stable across runs)."""
         print(format_table(list(self.claims.values())))
 
-    def save(self, directory: Path | str | None = None) -> Path:
-        """Write ``<chapter>.claims.json`` and return its path."""
-        folder = Path(directory) if directory is not None else claims_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.chapter}.claims.json"
-        record = {"chapter": self.chapter, "claims": [asdict(claim) for claim in self.claims.values()]}
-        path.write_text(json.dumps(record, indent=1) + "\n")
-        return path
+    def record_dict(self) -> dict:
+        return {"chapter": self.chapter, "claims": [asdict(claim) for claim in self.claims.values()]}
+
+    def summary(self) -> str:
+        held = sum(claim.held for claim in self.claims.values())
+        return f"claims record of {self.chapter}: {len(self.claims)} claims, {held} held"
+
+    def save(self) -> None:
+        """Put the record into the notebook's outputs (a display of type :data:`MIMETYPE`), where
+        ``dipkit run``, ``dipkit refresh``, the tests and :func:`from_notebook` find it; outside a notebook
+        kernel, only the summary is printed."""
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is None:
+            print(self.summary())
+        else:
+            display({MIMETYPE: self.record_dict(), "text/plain": self.summary()}, raw=True)
 
 
 def format_table(claims: list[Claim]) -> str:
@@ -87,19 +115,71 @@ def format_table(claims: list[Claim]) -> str:
     return "\n".join(lines)
 
 
-def read(path: Path | str) -> list[Claim]:
-    """The claims stored in one ``.claims.json`` file."""
-    record = json.loads(Path(path).read_text())
+def claims_of(record: dict) -> list[Claim]:
     return [Claim(**claim) for claim in record["claims"]]
 
 
+def read(path: Path | str) -> list[Claim]:
+    """The claims stored in one ``.claims.json`` file."""
+    return claims_of(json.loads(Path(path).read_text()))
+
+
+def write(claims: list[Claim], path: Path | str) -> Path:
+    """Write a ``.claims.json`` record (what ``dipkit run`` and ``dipkit refresh`` do with a notebook's record)."""
+    chapter = claims[0].chapter if claims else Path(path).name.split(".")[0]
+    Path(path).write_text(json.dumps({"chapter": chapter, "claims": [asdict(c) for c in claims]}, indent=1) + "\n")
+    return Path(path)
+
+
+def from_outputs(outputs: list) -> list[Claim] | None:
+    """The claims record among a cell's outputs (nbformat output dicts), or None."""
+    for output in outputs:
+        data = output.get("data", {}) if isinstance(output, dict) else {}
+        if MIMETYPE in data:
+            return claims_of(data[MIMETYPE])
+    return None
+
+
+def from_notebook(path: Path | str) -> list[Claim]:
+    """The claims record an executed notebook carries in its outputs (see :meth:`Claims.save`)."""
+    notebook = json.loads(Path(path).read_text())
+    for cell in notebook["cells"]:
+        claims = from_outputs(cell.get("outputs", []))
+        if claims is not None:
+            return claims
+    raise LookupError(f"{path} carries no claims record: it was not executed to its claims.save() cell")
+
+
+def compare(committed: list[Claim], measured: list[Claim]) -> list[str]:
+    """What changed between the committed record and a new run's: one sentence per change, empty when the
+    run reproduces it (the same claims, the same verdicts, each value within the committed claim's tolerance)."""
+    before, after = {c.name: c for c in committed}, {c.name: c for c in measured}
+    changes = [f"claim {name!r} is no longer recorded" for name in before if name not in after]
+    changes += [f"claim {name!r} is new (not in the committed record)" for name in after if name not in before]
+    for name in before.keys() & after.keys():
+        old, new = before[name], after[name]
+        if old.held != new.held:
+            changes.append(f"claim {name!r} {'no longer holds' if old.held else 'now holds'}: measured "
+                           f"{new.measured:g} {new.unit}, committed {old.measured:g} {old.unit}")
+        deviation = abs(new.measured - old.measured)
+        if deviation > old.allowed_deviation() + 1e-9:
+            changes.append(f"claim {name!r} measured {new.measured:g} {new.unit}, committed {old.measured:g}: off by "
+                           f"{deviation:.4g}, more than its tolerance {old.allowed_deviation():.4g}")
+        if (old.tolerance, old.rtol) != (new.tolerance, new.rtol):
+            changes.append(f"claim {name!r} declares another tolerance: tolerance={new.tolerance:g}, rtol={new.rtol:g} "
+                           f"(committed tolerance={old.tolerance:g}, rtol={old.rtol:g}); re-baseline on purpose")
+    return sorted(changes)
+
+
 def load(chapter: str) -> dict[str, Claim]:
-    """An earlier chapter's claims by name, from the current claims folder or else the committed run."""
-    for folder in dict.fromkeys([claims_dir(), COMMITTED_DIR]):
+    """An earlier chapter's claims by name: from ``$DIPKIT_CLAIMS_DIR`` when set (``dipkit run`` sets it to the
+    run's folder, so a chapter reads the records of the same run), else the committed record."""
+    folders = [Path(os.environ[CLAIMS_DIR_ENV])] if os.environ.get(CLAIMS_DIR_ENV) else []
+    for folder in [*folders, COMMITTED_DIR]:
         path = folder / f"{chapter}.claims.json"
         if path.is_file():
             return {claim.name: claim for claim in read(path)}
     raise FileNotFoundError(
-        f"no claims record for {chapter!r} in {claims_dir()} or {COMMITTED_DIR}; run that chapter first "
-        f"(dipkit run notebooks/{chapter}.ipynb)"
+        f"no claims record for {chapter!r} in {' or '.join(map(str, [*folders, COMMITTED_DIR]))}; run that chapter "
+        f"first (dipkit run notebooks/{chapter}.ipynb)"
     )

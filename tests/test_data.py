@@ -173,3 +173,13 @@ def test_mnist_from_a_local_copy(monkeypatch, tmp_path):
     assert train_x.shape == (2, 28, 28) and train_x.dtype == np.float32
     np.testing.assert_allclose(train_x, images / 255.0, atol=1e-7)
     assert train_y.tolist() == test_y.tolist() == [3, 7]
+
+
+def test_labelled_digits_falls_back_to_digits_without_mnist(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    used, (train_x, train_y, test_x, test_y) = data.labelled_digits("mnist")
+    assert used == "digits" and "MNIST is not in DIPKIT_DATA" in capsys.readouterr().out
+    assert train_x.shape[1:] == (8, 8) and len(train_x) == len(train_y) and len(test_x) == len(test_y)
+    assert np.array_equal(train_x, data.digits("train")[0])
+    with pytest.raises(ValueError, match="accepted: digits, mnist"):
+        data.labelled_digits("cifar")

@@ -43,3 +43,17 @@ def test_curves_accepts_ys_and_xy_pairs():
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b", "stop"]
     assert ax.get_yscale() == "log"
     np.testing.assert_array_equal(ax.get_lines()[1].get_xdata(), [0, 10])
+
+
+def test_tile_places_each_image_in_its_cell():
+    images = np.stack([np.full((2, 3), i / 10, dtype=np.float32) for i in range(5)])
+    canvas = plot.tile(images, columns=3, gap=1, background=1.0)
+    assert canvas.shape == (2 * 2 + 1, 3 * 3 + 2)
+    assert np.all(canvas[0:2, 4:7] == np.float32(0.1)) and np.all(canvas[3:5, 4:7] == np.float32(0.4))
+    assert np.all(canvas[2, :] == 1.0) and np.all(canvas[3:5, 8:11] == 1.0)  # the gap row and the empty cell
+    with pytest.raises(ValueError, match=r"shape \(N, H, W\)"):
+        plot.tile(images.reshape(5, 6))
+
+
+def test_moving_average_is_the_windowed_mean():
+    np.testing.assert_allclose(plot.moving_average([1, 2, 3, 4, 5], window=2), [1.5, 2.5, 3.5, 4.5])

@@ -1,40 +1,60 @@
 import json
 
+import nbformat
 import pytest
 
 from dipkit import report
 
 
-def make_claims():
+def make_claims(gain: float = 31.234567 - 20.0, rate: float = 1.0):
     claims = report.Claims("99_test", profile="quick", device="cpu")
-    gain = 31.234567 - 20.0
-    claims.record("denoising/gain", gain, gain > 3, paper=None, unit="dB", note="tv")
-    claims.record("sr/gain", 1.0, 1.0 > 1.47, paper=1.47, unit="dB")
+    claims.record("denoising/gain", gain, gain > 3, tolerance=0.5, paper=None, unit="dB", note="tv")
+    claims.record("sr/rate", rate, rate > 1.47, rtol=0.1, paper=1.47, unit="x")
     return claims
 
 
-def test_record_save_and_read_round_trip(tmp_path):
-    path = make_claims().save(tmp_path)
-    assert path == tmp_path / "99_test.claims.json"
-    stored = json.loads(path.read_text())
-    assert stored["chapter"] == "99_test"
+def claims_list(**kwargs) -> list[report.Claim]:
+    return list(make_claims(**kwargs).claims.values())
+
+
+def test_write_and_read_round_trip(tmp_path):
+    path = report.write(claims_list(), tmp_path / "99_test.claims.json")
+    assert json.loads(path.read_text())["chapter"] == "99_test"
     first, second = report.read(path)
-    assert (first.name, first.measured, first.held, first.note) == ("denoising/gain", 11.2346, True, "tv")
-    assert (second.paper, second.held, second.profile, second.device) == (1.47, False, "quick", "cpu")
+    assert (first.name, first.measured, first.held, first.note, first.tolerance) == ("denoising/gain", 11.2346, True, "tv", 0.5)
+    assert (second.paper, second.held, second.profile, second.device, second.rtol) == (1.47, False, "quick", "cpu", 0.1)
 
 
-def test_save_defaults_to_the_claims_dir_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv(report.CLAIMS_DIR_ENV, str(tmp_path / "runs"))
-    assert make_claims().save() == tmp_path / "runs" / "99_test.claims.json"
+def test_save_puts_the_record_into_the_notebook_outputs_and_writes_no_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    make_claims().save()  # outside a kernel, display prints the text form
+    assert capsys.readouterr().out.strip() == "claims record of 99_test: 2 claims, 1 held"
+    assert list(tmp_path.iterdir()) == []
+    record = make_claims().record_dict()
+    cell = nbformat.v4.new_code_cell("claims.save()", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="table\n"),
+        nbformat.v4.new_output("display_data", data={report.MIMETYPE: record, "text/plain": "summary"}),
+    ])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell])
+    nbformat.write(notebook, tmp_path / "run.ipynb")
+    assert report.from_notebook(tmp_path / "run.ipynb") == claims_list()
+    notebook.cells.pop()
+    nbformat.write(notebook, tmp_path / "unfinished.ipynb")
+    with pytest.raises(LookupError, match="carries no claims record"):
+        report.from_notebook(tmp_path / "unfinished.ipynb")
 
 
-def test_held_must_be_computed_not_typed():
+def test_record_checks_its_arguments():
     claims = report.Claims("99_test", "quick", "cpu")
     with pytest.raises(TypeError, match="held must be a bool"):
-        claims.record("x", 1.0, "yes")
-    claims.record("x", 1.0, True)
+        claims.record("x", 1.0, "yes", tolerance=0)
+    with pytest.raises(ValueError, match="declares no tolerance"):
+        claims.record("x", 1.0, True)
+    with pytest.raises(ValueError, match="cannot be negative"):
+        claims.record("x", 1.0, True, tolerance=-1)
+    claims.record("x", 1.0, True, tolerance=0)
     with pytest.raises(ValueError, match="already recorded"):
-        claims.record("x", 2.0, True)
+        claims.record("x", 2.0, True, tolerance=0)
 
 
 def test_show_prints_a_rounded_table(capsys):
@@ -42,12 +62,43 @@ def test_show_prints_a_rounded_table(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["claim", "paper", "measured", "unit", "held"]
     assert lines[2].split() == ["denoising/gain", "-", "11.23", "dB", "yes"]
-    assert lines[3].split() == ["sr/gain", "1.47", "1.00", "dB", "NO"]
+    assert lines[3].split() == ["sr/rate", "1.47", "1.00", "x", "NO"]
 
 
-def test_load_prefers_the_current_claims_dir(tmp_path, monkeypatch):
+def test_compare_accepts_a_run_within_each_claims_tolerance():
+    assert report.compare(claims_list(), claims_list(gain=11.2346 + 0.49, rate=1.0 * 1.09)) == []
+
+
+@pytest.mark.parametrize(
+    ("measured", "message"),
+    [
+        (claims_list(gain=2.0), "'denoising/gain' no longer holds: measured 2 dB, committed 11.2346 dB"),
+        (claims_list(gain=11.2346 + 0.6), "'denoising/gain' measured 11.8346 dB, committed 11.2346: off by 0.6, "
+                                          "more than its tolerance 0.5"),
+        (claims_list(rate=1.2), "'sr/rate' measured 1.2 x, committed 1: off by 0.2, more than its tolerance 0.1"),
+        (claims_list(rate=1.5), "'sr/rate' now holds"),
+        (claims_list()[:1], "claim 'sr/rate' is no longer recorded"),
+    ],
+)
+def test_compare_names_each_change(measured, message):
+    changes = report.compare(claims_list(), measured)
+    assert any(message in change for change in changes), changes
+
+
+def test_compare_reports_a_renamed_claim_and_a_changed_tolerance():
+    renamed = [report.Claim(**{**claims_list()[0].__dict__, "name": "denoising/gain_db"}), claims_list()[1]]
+    assert report.compare(claims_list(), renamed) == [
+        "claim 'denoising/gain' is no longer recorded", "claim 'denoising/gain_db' is new (not in the committed record)"]
+    wider = [report.Claim(**{**claims_list()[0].__dict__, "tolerance": 5.0}), claims_list()[1]]
+    assert report.compare(claims_list(), wider) == [
+        "claim 'denoising/gain' declares another tolerance: tolerance=5, rtol=0 (committed tolerance=0.5, rtol=0); "
+        "re-baseline on purpose"]
+
+
+def test_load_reads_the_run_folder_then_the_committed_records(tmp_path, monkeypatch):
     monkeypatch.setenv(report.CLAIMS_DIR_ENV, str(tmp_path))
-    make_claims().save(tmp_path)
-    assert report.load("99_test")["sr/gain"].paper == 1.47
+    report.write(claims_list(), tmp_path / "99_test.claims.json")
+    assert report.load("99_test")["sr/rate"].paper == 1.47
+    assert report.load("00_inverse_problems")["denoising/astronaut/best_psnr"].unit == "dB"  # not in tmp_path: committed
     with pytest.raises(FileNotFoundError, match="run that chapter first"):
         report.load("98_missing")

@@ -1,0 +1,116 @@
+"""How much does each chapter's claim move with the seed and the CPU's instruction set?
+
+    python -m benchmarks.claims_spread                          # every chapter, seeds 0-2, native + capped ISA
+    python -m benchmarks.claims_spread 01 02 --seeds 0-4 --isa native sse41
+
+Each (notebook, seed, instruction set) is one ``dipkit run`` into ``runs/spread/``; the instruction set is
+capped with ``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA``, ``MKL_CBWR`` (torch) and
+``NPY_DISABLE_CPU_FEATURES`` (NumPy), which makes one machine compute
+as another kind of CPU would (other kernels, other rounding). The record,
+``benchmarks/results/claims_spread.json``, gives each claim's values, their spread and its verdicts; the
+tolerances the chapters declare (``claims.record(..., tolerance=...)``) are read off it, and a claim whose
+verdict changes between runs is not a result until it is made robust. ``dipkit sweep`` (Ray) will replace
+this script's loop for the paper profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from dipkit import cli, report
+
+ROOT = Path(__file__).resolve().parents[1]
+ISA_CAPS = {  # environment of each simulated CPU
+    "native": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"},
+    "sse41": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_CBWR": "COMPATIBLE",
+              "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"},
+}
+
+
+def seed_range(text: str) -> list[int]:
+    """``0-4`` or ``0,2,5``."""
+    first, dash, last = text.partition("-")
+    return list(range(int(first), int(last) + 1)) if dash else [int(part) for part in text.split(",")]
+
+
+def run_one(notebook: Path, seed: int, isa: str, runs: Path) -> tuple[str, int, str, list[report.Claim], str]:
+    folder = runs / f"{isa}-seed{seed}"
+    env = {**os.environ, **ISA_CAPS[isa], "TQDM_DISABLE": "1"}
+    command = [sys.executable, "-m", "dipkit.cli", "run", str(notebook), "-p", f"seed={seed}", "--device", "cpu",
+               "--output-dir", str(folder)]
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    claims_file = folder / "quick" / f"{notebook.stem}.claims.json"
+    claims = report.read(claims_file) if finished.returncode == 0 and claims_file.exists() else []
+    error = "" if claims else (finished.stdout + finished.stderr)[-1500:]
+    return notebook.stem, seed, isa, claims, error
+
+
+def summarise(results: list[tuple[str, int, str, list[report.Claim], str]]) -> dict:
+    """Per chapter and claim: every run's value and verdict, the spread (max - min) and the verdict counts."""
+    chapters: dict[str, dict] = {}
+    for stem, seed, isa, claims, error in results:
+        chapter = chapters.setdefault(stem, {"runs": [], "errors": {}, "claims": {}})
+        run = f"{isa}-seed{seed}"
+        chapter["runs"].append(run)
+        if error:
+            chapter["errors"][run] = error
+        for claim in claims:
+            entry = chapter["claims"].setdefault(claim.name, {"unit": claim.unit, "values": {}, "held": {}})
+            entry["values"][run], entry["held"][run] = claim.measured, claim.held
+    for chapter in chapters.values():
+        for entry in chapter["claims"].values():
+            values = list(entry["values"].values())
+            entry["spread"] = round(max(values) - min(values), 4)
+            entry["verdicts"] = sorted({"held" if held else "not held" for held in entry["held"].values()})
+    return chapters
+
+
+def print_summary(chapters: dict) -> None:
+    for stem, chapter in chapters.items():
+        print(f"{stem}  ({len(chapter['runs'])} runs)")
+        for run, error in chapter["errors"].items():
+            print(f"  FAILED {run}: {error.strip().splitlines()[-1] if error.strip() else '?'}")
+        for name, entry in chapter["claims"].items():
+            values = list(entry["values"].values())
+            flag = "  VERDICT CHANGES" if len(entry["verdicts"]) > 1 else ""
+            print(f"  {name:<55} {min(values):9.4f} .. {max(values):9.4f}  spread {entry['spread']:.4f} "
+                  f"{entry['unit']}{flag}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", help="stems or chapter numbers (default: every chapter)")
+    parser.add_argument("--seeds", default="0-2", help="a range 0-4 or a list 0,3 (default 0-2)")
+    parser.add_argument("--isa", nargs="+", default=["native", "sse41"], choices=sorted(ISA_CAPS))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once, one thread each")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "spread")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "claims_spread.json")
+    args = parser.parse_args(argv)
+    notebooks = [cli.find_notebook(name) for name in args.notebooks] or list(cli.available_notebooks().values())
+    jobs = [(notebook, seed, isa) for notebook in notebooks for seed in seed_range(args.seeds) for isa in args.isa]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(lambda job: run_one(*job, args.runs), jobs))
+    chapters = summarise(results)
+    print_summary(chapters)
+    record = {"machine": f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores",
+              "seeds": seed_range(args.seeds), "isa": {name: ISA_CAPS[name] for name in args.isa},
+              "seconds": round(time.perf_counter() - started), "chapters": chapters}
+    previous = json.loads(args.json.read_text()) if args.json.exists() else {"chapters": {}}
+    previous["chapters"].update(record.pop("chapters"))
+    args.json.write_text(json.dumps({**previous, **record, "chapters": previous["chapters"]}, indent=1) + "\n")
+    print(f"{len(jobs)} runs in {record['seconds']} s -> {args.json}")
+    return 1 if any(chapter["errors"] for chapter in chapters.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
