@@ -54,36 +54,48 @@ def run_one(notebook: Path, seed: int, isa: str, runs: Path) -> tuple[str, int, 
     return notebook.stem, seed, isa, claims, error
 
 
-def summarise(results: list[tuple[str, int, str, list[report.Claim], str]]) -> dict:
-    """Per chapter and claim: every run's value and verdict, the spread (max - min) and the verdict counts."""
-    chapters: dict[str, dict] = {}
+def merge(record: dict, results: list[tuple[str, int, str, list[report.Claim], str]], machine: str) -> dict:
+    """Add runs to a record (a run of the same notebook, seed and instruction set replaces the earlier one),
+    then summarise each claim over all runs: its values, spread (max - min) and verdicts."""
+    chapters = record.setdefault("chapters", {})
     for stem, seed, isa, claims, error in results:
-        chapter = chapters.setdefault(stem, {"runs": [], "errors": {}, "claims": {}})
-        run = f"{isa}-seed{seed}"
-        chapter["runs"].append(run)
+        chapter = chapters.setdefault(stem, {"runs": {}, "errors": {}})
+        run = f"{machine}, {isa}, seed {seed}"
+        chapter["errors"].pop(run, None)
         if error:
             chapter["errors"][run] = error
-        for claim in claims:
-            entry = chapter["claims"].setdefault(claim.name, {"unit": claim.unit, "values": {}, "held": {}})
-            entry["values"][run], entry["held"][run] = claim.measured, claim.held
+        else:
+            chapter["runs"][run] = {claim.name: [claim.measured, claim.held] for claim in claims}
     for chapter in chapters.values():
-        for entry in chapter["claims"].values():
+        summary: dict[str, dict] = {}
+        for run, claims in sorted(chapter["runs"].items()):
+            for name, (measured, held) in claims.items():
+                entry = summary.setdefault(name, {"values": {}, "held": {}})
+                entry["values"][run], entry["held"][run] = measured, held
+        for entry in summary.values():
             values = list(entry["values"].values())
             entry["spread"] = round(max(values) - min(values), 4)
             entry["verdicts"] = sorted({"held" if held else "not held" for held in entry["held"].values()})
-    return chapters
+        chapter["claims"] = summary
+    return record
 
 
 def print_summary(chapters: dict) -> None:
-    for stem, chapter in chapters.items():
+    for stem, chapter in sorted(chapters.items()):
         print(f"{stem}  ({len(chapter['runs'])} runs)")
         for run, error in chapter["errors"].items():
             print(f"  FAILED {run}: {error.strip().splitlines()[-1] if error.strip() else '?'}")
         for name, entry in chapter["claims"].items():
             values = list(entry["values"].values())
             flag = "  VERDICT CHANGES" if len(entry["verdicts"]) > 1 else ""
-            print(f"  {name:<55} {min(values):9.4f} .. {max(values):9.4f}  spread {entry['spread']:.4f} "
-                  f"{entry['unit']}{flag}")
+            print(f"  {name:<55} {min(values):9.4f} .. {max(values):9.4f}  spread {entry['spread']:.4f}{flag}")
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--isa", nargs="+", default=["native", "sse41"], choices=sorted(ISA_CAPS))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once, one thread each")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "spread")
+    parser.add_argument("--machine", default=cpu_name(), help="names the runs in the record (default: the CPU's model)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "claims_spread.json")
     args = parser.parse_args(argv)
     notebooks = [cli.find_notebook(name) for name in args.notebooks] or list(cli.available_notebooks().values())
@@ -100,16 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda job: run_one(*job, args.runs), jobs))
-    chapters = summarise(results)
-    print_summary(chapters)
-    record = {"machine": f"{platform.processor() or platform.machine()}; {os.cpu_count()} cores",
-              "seeds": seed_range(args.seeds), "isa": {name: ISA_CAPS[name] for name in args.isa},
-              "seconds": round(time.perf_counter() - started), "chapters": chapters}
-    previous = json.loads(args.json.read_text()) if args.json.exists() else {"chapters": {}}
-    previous["chapters"].update(record.pop("chapters"))
-    args.json.write_text(json.dumps({**previous, **record, "chapters": previous["chapters"]}, indent=1) + "\n")
-    print(f"{len(jobs)} runs in {record['seconds']} s -> {args.json}")
-    return 1 if any(chapter["errors"] for chapter in chapters.values()) else 0
+    record = json.loads(args.json.read_text()) if args.json.exists() else {}
+    record.setdefault("isa", {}).update({name: ISA_CAPS[name] for name in args.isa})
+    merge(record, results, args.machine)
+    print_summary(record["chapters"])
+    args.json.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"{len(jobs)} runs in {time.perf_counter() - started:.0f} s -> {args.json}")
+    return 1 if any(error for *_, error in results) else 0
 
 
 if __name__ == "__main__":
