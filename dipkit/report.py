@@ -19,7 +19,7 @@ from pathlib import Path
 
 CLAIMS_DIR_ENV = "DIPKIT_CLAIMS_DIR"
 COMMITTED_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-MIMETYPE = "application/vnd.dipkit.claims+json"
+METADATA_KEY = "dipkit_claims"  # where the record rides in the output's metadata (nbval and myst-nb ignore it)
 
 
 @dataclass(frozen=True)
@@ -90,16 +90,16 @@ class Claims:
         return f"claims record of {self.chapter}: {len(self.claims)} claims, {held} held"
 
     def save(self) -> None:
-        """Put the record into the notebook's outputs (a display of type :data:`MIMETYPE`), where
-        ``dipkit run``, ``dipkit refresh``, the tests and :func:`from_notebook` find it; outside a notebook
-        kernel, only the summary is printed."""
+        """Put the record into the notebook's outputs: a one-line summary whose output metadata carries the
+        record under :data:`METADATA_KEY`, where ``dipkit run``, ``dipkit refresh``, the tests and
+        :func:`from_notebook` find it; outside a notebook kernel, only the summary is printed."""
         from IPython import get_ipython
         from IPython.display import display
 
         if get_ipython() is None:
             print(self.summary())
         else:
-            display({MIMETYPE: self.record_dict(), "text/plain": self.summary()}, raw=True)
+            display({"text/plain": self.summary()}, raw=True, metadata={METADATA_KEY: self.record_dict()})
 
 
 def format_table(claims: list[Claim]) -> str:
@@ -134,9 +134,9 @@ def write(claims: list[Claim], path: Path | str) -> Path:
 def from_outputs(outputs: list) -> list[Claim] | None:
     """The claims record among a cell's outputs (nbformat output dicts), or None."""
     for output in outputs:
-        data = output.get("data", {}) if isinstance(output, dict) else {}
-        if MIMETYPE in data:
-            return claims_of(data[MIMETYPE])
+        record = output.get("metadata", {}).get(METADATA_KEY) if isinstance(output, dict) else None
+        if record is not None:
+            return claims_of(record)
     return None
 
 

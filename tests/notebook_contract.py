@@ -71,12 +71,12 @@ class ClaimsChanged(AssertionError):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Append a :class:`ClaimsCheck` after each notebook's cells; ignore the claims display in nbval's diff."""
+    """Append a :class:`ClaimsCheck` after each notebook's cells (the record itself rides in output metadata,
+    which nbval does not compare)."""
     notebooks: dict[IPyNbFile, list[IPyNbCell]] = {}
     for item in items:
         if isinstance(item, IPyNbCell):
             notebooks.setdefault(item.parent, []).append(item)
     for notebook, cells in notebooks.items():
-        notebook.skip_compare = (*notebook.skip_compare, report.MIMETYPE)
         if Path(notebook.path).with_suffix(".claims.json").exists():
             items.insert(items.index(cells[-1]) + 1, ClaimsCheck.from_parent(notebook, name="claims", cells=cells))

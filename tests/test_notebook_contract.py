@@ -35,7 +35,8 @@ def committed_notebook(folder: Path, stem: str, *, printed: str, run_prints: str
     committed = report.Claims(stem, "quick", "cpu")
     committed.record(name, gain, gain > 1.0, tolerance=0.5, unit="dB")
     saving = nbformat.v4.new_code_cell(CLAIMS.format(stem=stem, name=run_name or name), outputs=[
-        nbformat.v4.new_output("display_data", data={report.MIMETYPE: committed.record_dict(), "text/plain": committed.summary()})])
+        nbformat.v4.new_output("display_data", data={"text/plain": committed.summary()},
+                                metadata={report.METADATA_KEY: committed.record_dict()})])
     for count, cell in enumerate((printing, measuring, saving), 1):
         cell.execution_count = count
     notebook = nbformat.v4.new_notebook(cells=[printing, measuring, saving])

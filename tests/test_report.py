@@ -33,7 +33,7 @@ def test_save_puts_the_record_into_the_notebook_outputs_and_writes_no_file(tmp_p
     record = make_claims().record_dict()
     cell = nbformat.v4.new_code_cell("claims.save()", outputs=[
         nbformat.v4.new_output("stream", name="stdout", text="table\n"),
-        nbformat.v4.new_output("display_data", data={report.MIMETYPE: record, "text/plain": "summary"}),
+        nbformat.v4.new_output("display_data", data={"text/plain": "summary"}, metadata={report.METADATA_KEY: record}),
     ])
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell])
     nbformat.write(notebook, tmp_path / "run.ipynb")
