@@ -12,9 +12,11 @@ import matplotlib
 matplotlib.use("Agg")  # this process only; notebook kernels keep their inline backend
 import matplotlib.pyplot  # noqa: E402,F401  (builds the font cache before any kernel could print about it)
 
+from dipkit import report  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent
 pytest_plugins = ["tests.notebook_contract"]
 
 os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TQDM_DISABLE="1", PYTHONHASHSEED="0")
-os.environ.pop("DIPKIT_CLAIMS_DIR", None)  # chapters read the committed records of earlier chapters
+os.environ.pop(report.CLAIMS_DIR_ENV, None)  # chapters read the committed records of earlier chapters
 os.environ.setdefault("DIPKIT_DATA", str(ROOT.parent / "shared" / "data" / "dip-release"))

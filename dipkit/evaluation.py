@@ -158,6 +158,12 @@ def classify(model: Classifier, images: np.ndarray | torch.Tensor, chunk: int = 
     return torch.cat(probabilities).double().numpy(), torch.cat(features).double().numpy()
 
 
+def recognised(model: Classifier, images: np.ndarray | torch.Tensor, intended: int | np.ndarray) -> np.ndarray:
+    """Per image, whether the classifier's most probable class is the ``intended`` one (a class or one per image)."""
+    probabilities, _ = classify(model, images)
+    return probabilities.argmax(axis=1) == np.asarray(intended)
+
+
 def inception_score(probabilities: np.ndarray) -> float:
     """exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016) with our classifier's p(y|x), rows of ``probabilities``.
 

@@ -83,7 +83,7 @@ class Claims:
         print(format_table(list(self.claims.values())))
 
     def record_dict(self) -> dict:
-        return {"chapter": self.chapter, "claims": [asdict(claim) for claim in self.claims.values()]}
+        return record_of(self.chapter, list(self.claims.values()))
 
     def summary(self) -> str:
         held = sum(claim.held for claim in self.claims.values())
@@ -115,6 +115,11 @@ def format_table(claims: list[Claim]) -> str:
     return "\n".join(lines)
 
 
+def record_of(chapter: str, claims: list[Claim]) -> dict:
+    """The JSON form of a chapter's claims, as saved in notebooks and ``.claims.json`` files."""
+    return {"chapter": chapter, "claims": [asdict(claim) for claim in claims]}
+
+
 def claims_of(record: dict) -> list[Claim]:
     return [Claim(**claim) for claim in record["claims"]]
 
@@ -127,7 +132,7 @@ def read(path: Path | str) -> list[Claim]:
 def write(claims: list[Claim], path: Path | str) -> Path:
     """Write a ``.claims.json`` record (what ``dipkit run`` and ``dipkit refresh`` do with a notebook's record)."""
     chapter = claims[0].chapter if claims else Path(path).name.split(".")[0]
-    Path(path).write_text(json.dumps({"chapter": chapter, "claims": [asdict(c) for c in claims]}, indent=1) + "\n")
+    Path(path).write_text(json.dumps(record_of(chapter, claims), indent=1) + "\n")
     return Path(path)
 
 

@@ -50,8 +50,8 @@ class ClaimsCheck(pytest.Item):
 
     def runtest(self) -> None:
         stem = Path(self.path).stem
-        measured = next((claims for cell in self.cells if cell.test_outputs
-                         for claims in [report.from_outputs(cell.test_outputs)] if claims is not None), None)
+        records = (report.from_outputs(cell.test_outputs or []) for cell in self.cells)
+        measured = next((claims for claims in records if claims is not None), None)
         if measured is None:
             raise ClaimsChanged(f"{stem}: this run produced no claims record (did its claims.save() cell run?)")
         committed = report.read(Path(self.path).with_suffix(".claims.json"))

@@ -77,6 +77,8 @@ def test_classifier_learns_digits_deterministically():
     again = evaluation.train_classifier(x_train, y_train, steps=300, seed=0)
     assert np.array_equal(evaluation.classify(again, x_test)[1], features)
     assert math.isfinite(evaluation.frechet_distance(features, evaluation.classify(model, x_train)[1]))
+    assert np.array_equal(evaluation.recognised(model, x_test, y_test), labels == y_test)
+    assert np.array_equal(evaluation.recognised(model, x_test[:5], 3), labels[:5] == 3)
 
 
 def test_inception_score_bounds():

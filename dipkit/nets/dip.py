@@ -132,9 +132,17 @@ def skip_net(
     return nn.Sequential(*layers)
 
 
+def uniform_skip_net(in_channels: int, channels: int, levels: int, skip_channels: int, out_channels: int = 3) -> nn.Module:
+    """The skip net with the same width at every level, as the paper's default and the chapters' profiles use it."""
+    return skip_net(
+        in_channels=in_channels, out_channels=out_channels, channels_down=[channels] * levels,
+        channels_up=[channels] * levels, channels_skip=[skip_channels] * levels,
+    )
+
+
 def paper_skip_net(out_channels: int = 3) -> nn.Module:
     """The paper's default: z in R^{32xHxW}, 5 levels of 128 channels, skip 4, bilinear, reflection."""
-    return skip_net(in_channels=32, out_channels=out_channels)
+    return uniform_skip_net(32, 128, 5, 4, out_channels)
 
 
 def noise_input(
