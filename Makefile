@@ -52,8 +52,8 @@ reproduce: setup
 	$(BIN)/jupyter-book build $(REPRO_SRC) --path-output _build/reproduce-$(PROFILE) -W -n --keep-going
 	@echo "Book from runs/$(PROFILE): $(CURDIR)/_build/reproduce-$(PROFILE)/_build/html/index.html"
 
-benchmark: setup  # the F16 parts read the DIP release from $$DIPKIT_DATA, offline
-	$(BIN)/python -m benchmarks.dip_speed
+benchmark: setup  # the F16 parts read $$DIPKIT_DATA/dip-release offline (default ../shared/data, as the tests)
+	DIPKIT_DATA="$${DIPKIT_DATA:-$(abspath ..)/shared/data}" $(BIN)/python -m benchmarks.dip_speed
 
 clean:
 	rm -rf _build test-artifacts

@@ -19,4 +19,4 @@ pytest_plugins = ["tests.notebook_contract"]
 
 os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TQDM_DISABLE="1", PYTHONHASHSEED="0")
 os.environ.pop(report.CLAIMS_DIR_ENV, None)  # chapters read the committed records of earlier chapters
-os.environ.setdefault("DIPKIT_DATA", str(ROOT.parent / "shared" / "data" / "dip-release"))
+os.environ.setdefault("DIPKIT_DATA", str(ROOT.parent / "shared" / "data"))

@@ -1,4 +1,4 @@
-"""How fast is a Deep Image Prior step, plain versus dipkit's fast path?
+"""How fast is a Deep Image Prior step, plain versus the CPU speed layer that was tried and dropped?
 
     python -m benchmarks.dip_speed                      # or: make benchmark
     python -m benchmarks.dip_speed --sizes 128 --rounds 5 --no-time-to-peak
@@ -19,6 +19,10 @@ Three measurements:
 3. **Time to the result** on that F16-style denoising task (sigma = 25, the authors' noisy image):
    the plain loop run for a fixed 3,000 iterations versus dipkit's default path stopping when ES-WMV
    (Wang et al.) fires.
+
+The speed layer (``benchmarks/speed_layer.py``) was dipkit's ``fit(fast=...)`` until the measurements
+below showed it did not pay; the record's labels keep the names it had then ("dipkit default
+(fast=True)", "dipkit fast='winograd'"), and chapter 02 reports them as tried and dropped.
 """
 
 from __future__ import annotations
@@ -66,10 +70,10 @@ def _quiet() -> None:
 
 
 def _net(spec: dict, device):
-    from dipkit import nets
+    from dipkit.nets.dip import skip_net
 
     levels = spec["levels"]
-    return nets.skip_net(
+    return skip_net(
         in_channels=spec["input_channels"], channels_down=[spec["channels"]] * levels,
         channels_up=[spec["channels"]] * levels, channels_skip=[spec["skip"]] * levels,
     ).to(device)
@@ -79,12 +83,14 @@ def build_step(kind: str, size: int, device: str, seed: int = 0, spec: dict = PA
     """One DIP iteration for variant ``kind``, and the context it must run in."""
     import torch
 
-    from dipkit import data, dip, nets, repro
+    from benchmarks import speed_layer
+    from dipkit import data, dip, repro
+    from dipkit.nets.dip import noise_input
 
     repro.setup(seed, device)
     torch.manual_seed(seed)
     net = _net(spec, device)
-    z = nets.noise_input(spec["input_channels"], size, size, generator=repro.generator(seed + 1)).to(device)
+    z = noise_input(spec["input_channels"], size, size, generator=repro.generator(seed + 1)).to(device)
     y = data.to_tensor(data.test_image("astronaut", size), device)
     noise = repro.generator(seed + 2, device)
     context = contextlib.ExitStack()  # entered here, left by the worker
@@ -92,9 +98,9 @@ def build_step(kind: str, size: int, device: str, seed: int = 0, spec: dict = PA
     autocast = contextlib.nullcontext
     fused = None
     if kind == "memory":
-        context.enter_context(dip.keep_freed_memory())
-    elif kind in ("dipkit", "winograd"):  # exactly what dipkit.dip.fit(fast=True) or fit(fast="winograd") does
-        fused = context.enter_context(dip.fast_path(net, "exact" if kind == "dipkit" else "winograd")) or None
+        context.enter_context(speed_layer.keep_freed_memory())
+    elif kind in ("dipkit", "winograd"):  # what fit(fast=True) / fit(fast="winograd") did
+        fused = context.enter_context(speed_layer.fast_path(net, "exact" if kind == "dipkit" else "winograd")) or None
     elif kind == "channels_last":
         net = net.to(memory_format=torch.channels_last)
         z = z.contiguous(memory_format=torch.channels_last)
@@ -112,7 +118,7 @@ def build_step(kind: str, size: int, device: str, seed: int = 0, spec: dict = PA
     elif kind != "plain":
         raise ValueError(f"unknown variant {kind!r}")
     optimizer = torch.optim.Adam(net.parameters(), lr=0.01, fused=fused)
-    averager = nets.OutputAverager(0.99)
+    averager = dip.OutputAverager(0.99)
 
     def step() -> None:  # the body of dipkit.dip.fit's loop, without the PSNR bookkeeping
         optimizer.zero_grad()
@@ -250,7 +256,9 @@ def _run_f16(conn, spec: dict, size: int, iterations: int, fast, halt: bool, win
     os.environ.setdefault("TQDM_DISABLE", "1")
     import torch
 
-    from dipkit import data, dip, nets, ops, repro, stopping
+    from benchmarks import speed_layer
+    from dipkit import data, dip, ops, repro, stopping
+    from dipkit.nets.dip import noise_input
     from dipkit.metrics import psnr
 
     try:
@@ -258,11 +266,12 @@ def _run_f16(conn, spec: dict, size: int, iterations: int, fast, halt: bool, win
         clean, noisy = _f16_task(size)
         torch.manual_seed(0)
         net = _net(spec, device_)
-        z = nets.noise_input(spec["input_channels"], size, size, generator=repro.generator(1)).to(device_)
+        z = noise_input(spec["input_channels"], size, size, generator=repro.generator(1)).to(device_)
         stopper = stopping.WindowedVarianceStopper(window, patience)
-        result = dip.fit(net, z, ops.Denoising(0.0), data.to_tensor(noisy, device_), iterations,
-                         input_noise_std=input_noise_std, reference=clean, stopper=stopper, halt=halt,
-                         generator=repro.generator(2, device_), fast=fast)
+        with speed_layer.fast_path(net, fast):
+            result = dip.fit(net, z, ops.Denoising(0.0), data.to_tensor(noisy, device_), iterations,
+                             input_noise_std=input_noise_std, reference=clean, stopper=stopper, halt=halt,
+                             generator=repro.generator(2, device_))
         at_stop = None
         if stopper.best_output is not None:  # the output ES-WMV returns (the minimum-variance iteration)
             at_stop = psnr(data.to_image(torch.from_numpy(stopper.best_output)), clean)

@@ -50,7 +50,9 @@ class Outcome:
 
 
 def available_notebooks() -> dict[str, Path]:
-    """The book's chapters by stem, in reading order."""
+    """The book's chapters by stem, in reading order: ``notebooks/NN_name.ipynb``. A notebook whose name starts
+    with ``_`` (``_template.ipynb``, the chapter template) is not a chapter: ``list``, ``run --all`` and
+    ``refresh --all`` skip it, and ``run`` and ``refresh`` refuse it by name (:func:`find_notebook`)."""
     return {path.stem: path for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
 
 
@@ -63,6 +65,11 @@ def find_notebook(name: str) -> Path:
     """Accept a path, a stem (``00_inverse_problems``) or a chapter number (``00``)."""
     notebooks = available_notebooks()
     stem = Path(name).name.removesuffix(".ipynb")
+    if stem.startswith("_"):
+        raise UsageError(
+            f"{stem}.ipynb is not a chapter (names starting with '_' are not); to write one, copy "
+            "notebooks/_template.ipynb to notebooks/NN_method.ipynb (CONTRIBUTING.md, \"Adding a chapter\")"
+        )
     matches = [path for key, path in notebooks.items() if key == stem or key.split("_", 1)[0] == stem]
     if len(matches) != 1:
         raise UsageError(f"unknown notebook {name!r}; accepted: {', '.join(notebooks) or '(none found)'}")

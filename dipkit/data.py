@@ -1,16 +1,29 @@
-"""Every image the chapters use.
+"""Every image the chapters use, and where each set of them comes from: the :data:`DATASETS` registry.
 
-Three sources:
+A :class:`Dataset` entry says what a set is and where it lives (``source``):
 
-* named test photos shipped inside scikit-image's wheel (always offline), see :data:`TEST_IMAGES`;
-* small labelled sets shipped in-wheel for the generative models: scikit-learn's handwritten
-  digits (:func:`digits`) and scikit-image's LFW face crops (:func:`faces`);
-* the Deep Image Prior authors' released benchmark results (Set5/Set14 4x SR, colour denoising,
-  the F16 optimisation trajectory), one file at a time through a checksummed registry
-  (``dipkit/registry/dip_release.txt``). ``DIPKIT_DATA`` points at a local mirror; without it
-  files are downloaded once with pooch and cached.
+* ``"wheel"``: shipped inside an installed package, always offline: scikit-image's test photos
+  (:data:`TEST_IMAGES`, :func:`test_image`) and scikit-learn's handwritten digits (:func:`digits`);
+* ``"generated"``: made by code at run time, nothing to fetch;
+* ``"DIPKIT_DATA"``: a folder under the directory named by the ``DIPKIT_DATA`` environment variable,
+  which holds one sub-folder per dataset (``$DIPKIT_DATA/dip-release``, ``$DIPKIT_DATA/MNIST``,
+  ``$DIPKIT_DATA/DIV2K``, ...). :func:`local_folder` finds it and says what to do when it is missing.
+  These are never downloaded, except the Deep Image Prior authors' released results (``dip-release``):
+  without ``DIPKIT_DATA``, :func:`benchmark_path` downloads them one file at a time with pooch,
+  checks each against ``dipkit/registry/dip_release.txt`` and caches it.
 
-Images are float32 arrays in [0, 1], ``(H, W)`` for grey and ``(H, W, 3)`` for colour.
+To add a chapter's dataset (pix2pix's facades, CUB birds, ...), add one entry to the tuple that builds
+:data:`DATASETS`, with its folder under ``DIPKIT_DATA`` and the public URL a reader gets it from::
+
+    Dataset("facades", "pix2pix's CMP facades, photo/label pairs", "DIPKIT_DATA", folder="facades",
+            url="http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"),
+
+then read it with :func:`photos` (``photos("facades/train")``) or from :func:`local_folder`, which say
+where it should be when it is missing; ``tests/test_data.py`` checks every entry. Only this module reads
+``DIPKIT_DATA``.
+
+Images are float32 arrays in [0, 1], ``(H, W)`` for grey and ``(H, W, 3)`` for colour, except
+:func:`photos`, which keeps the files' uint8 values.
 """
 
 from __future__ import annotations
@@ -18,8 +31,10 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -53,9 +68,142 @@ DIP_RELEASE_URL = (
 )
 DATA_ENV = "DIPKIT_DATA"
 
+Source = Literal["wheel", "generated", "DIPKIT_DATA"]
+SOURCES: tuple[str, ...] = get_args(Source)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset the chapters read: what it is, where it lives, where the public copy is.
+
+    ``folder`` is the sub-folder of ``DIPKIT_DATA`` (``DIPKIT_DATA`` datasets only), ``url`` the page a
+    reader downloads it from, ``checksums`` a sha256 registry file inside the ``dipkit`` package (for a
+    dataset dipkit itself downloads), ``note`` its citation or licence terms.
+    """
+
+    name: str
+    description: str
+    source: Source
+    folder: str | None = None
+    url: str | None = None
+    checksums: str | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        """Refuse a malformed entry when the module is imported, not when a chapter first reads it."""
+        if self.source not in SOURCES:
+            raise ValueError(f"dataset {self.name!r}: source {self.source!r}; accepted: {', '.join(SOURCES)}")
+        if (self.source == "DIPKIT_DATA") != (self.folder is not None):
+            raise ValueError(f"dataset {self.name!r}: a folder goes with, and only with, source DIPKIT_DATA")
+        if self.source == "DIPKIT_DATA" and not self.url:
+            raise ValueError(f"dataset {self.name!r}: a DIPKIT_DATA dataset needs the URL to get it from")
+
+
+DATASETS: dict[str, Dataset] = {
+    entry.name: entry
+    for entry in (
+        Dataset(
+            "skimage",
+            "scikit-image's test photos (TEST_IMAGES), read by test_image()",
+            "wheel",
+            url="https://scikit-image.org/docs/stable/api/skimage.data.html",
+            note="each photo's source and licence are in its skimage.data docstring",
+        ),
+        Dataset(
+            "digits",
+            "scikit-learn's 1,797 handwritten digits, 8x8, read by digits()",
+            "wheel",
+            url="https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits",
+            note="UCI Optical Recognition of Handwritten Digits (Alpaydin & Kaynak, 1998)",
+        ),
+        Dataset(
+            "mnist",
+            "MNIST's 60,000 + 10,000 handwritten digits, 28x28, in torchvision's layout (MNIST/raw/), "
+            "read by mnist(); never downloaded",
+            "DIPKIT_DATA",
+            folder="MNIST",  # torchvision's layout: the folder is named after its MNIST class
+            url="https://ossci-datasets.s3.amazonaws.com/mnist/",  # torchvision's first mirror
+            note="LeCun, Cortes & Burges, the MNIST database of handwritten digits",
+        ),
+        Dataset(
+            "dip-release",
+            "the Deep Image Prior authors' released results: Set5/Set14 4x SR, colour denoising, the F16 "
+            "trajectory; read by benchmark_path() from DIPKIT_DATA, else downloaded and cached",
+            "DIPKIT_DATA",
+            folder="dip-release",
+            url=DIP_RELEASE_URL,
+            checksums="registry/dip_release.txt",
+            note="Ulyanov, Vedaldi & Lempitsky, Deep Image Prior, CVPR 2018 (Lena images left out)",
+        ),
+        Dataset(
+            "div2k",
+            "DIV2K's 800 high-resolution training photos (DIV2K/DIV2K_train_HR), the SRGAN chapter's paper "
+            "profile; read by photos(); never downloaded",
+            "DIPKIT_DATA",
+            folder="DIV2K",
+            url="https://data.vision.ee.ethz.ch/cvl/DIV2K/",
+            note="Agustsson & Timofte, NTIRE 2017; for academic research only",
+        ),
+    )
+}
+
 
 class DataUnavailableError(RuntimeError):
-    """A benchmark file is neither in ``DIPKIT_DATA``, nor cached, nor downloadable."""
+    """A dataset, or one file of it, is neither under ``DIPKIT_DATA``, nor cached, nor downloadable."""
+
+
+def dataset(name: str) -> Dataset:
+    """The registry entry ``name``, refusing a typo with the accepted names."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def local_folder(name: str) -> Path:
+    """The folder of a ``DIPKIT_DATA`` dataset, or an error that says where it should be and how to get it."""
+    entry = dataset(name)
+    if entry.folder is None:
+        raise ValueError(f"dataset {name!r} has source {entry.source!r}: it has no folder under {DATA_ENV}")
+    fetch = f"get it from {entry.url}"
+    if entry.checksums:
+        fetch += f", or leave {DATA_ENV} unset to download it checked against dipkit/{entry.checksums}"
+    root = os.environ.get(DATA_ENV)
+    if not root:
+        raise DataUnavailableError(
+            f"dataset {name!r} is read from ${DATA_ENV}/{entry.folder}, but {DATA_ENV} is not set: {fetch}, "
+            f"and set {DATA_ENV} to the folder that holds {entry.folder}/"
+        )
+    folder = Path(root) / entry.folder
+    if folder.is_dir():
+        return folder
+    if (Path(root) / "SR").is_dir() and (Path(root) / "Denoising").is_dir():
+        raise DataUnavailableError(
+            f"dataset {name!r}: {folder} is missing, and {DATA_ENV}={root} looks like the dip-release folder "
+            f"itself; {DATA_ENV} now holds one folder per dataset, so point {DATA_ENV} at its parent "
+            f"({Path(root).resolve().parent}) and put each dataset beside dip-release/"
+        )
+    raise DataUnavailableError(f"dataset {name!r} is not at {folder}: {fetch}, and put it there")
+
+
+def photos(name: str) -> dict[str, np.ndarray]:
+    """The uint8 RGB photos (png, jpg) of a ``DIPKIT_DATA`` dataset, keyed by file stem in file-name order.
+
+    ``name`` is a dataset or a dataset and a sub-folder (``"div2k/DIV2K_train_HR"``), so a chapter that
+    trains on a folder of photos builds no path of its own.
+    """
+    dataset_name, _, sub = name.partition("/")
+    folder = local_folder(dataset_name) / sub
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    if not files:
+        raise DataUnavailableError(
+            f"no png or jpg photos in {folder} (dataset {dataset_name!r}); "
+            f"get them from {dataset(dataset_name).url}"
+        )
+    result = {}
+    for file in files:
+        with Image.open(file) as image:
+            result[file.stem] = np.asarray(image.convert("RGB"))
+    return result
 
 
 def test_image(name: str, size: int | None = None) -> np.ndarray:
@@ -89,33 +237,29 @@ def digits(split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> tup
     return (bunch.images[index] / 16.0).astype(np.float32), bunch.target[index].astype(np.int64)
 
 
-def faces(split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
-    """The 100 face crops of scikit-image's LFW subset: ``(N, 25, 25)`` float32 grey images in [0, 1]."""
-    crops = skimage.data.lfw_subset()[:100]  # the first 100 are faces, the last 100 are not
-    return crops[_split(len(crops), split, test_fraction, seed)].astype(np.float32)
-
-
 def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST's train and test sets, ``(N, 28, 28)`` float32 in [0, 1] and int64 labels, from a local copy.
 
     Read with torchvision from ``$DIPKIT_DATA/MNIST`` (torchvision's own layout) and never
     downloaded: the paper profiles use it when it is there, and fall back to :func:`digits` otherwise.
     """
-    root = os.environ.get(DATA_ENV, "")
+    folder = local_folder("mnist")
     try:
         from torchvision.datasets import MNIST
 
-        splits = [MNIST(root, train=train, download=False) for train in (True, False)]
+        splits = [MNIST(folder, train=train, download=False) for train in (True, False)]
     except Exception as error:  # torchvision's "Dataset not found", or a broken copy
         raise DataUnavailableError(
-            f"MNIST is not in {DATA_ENV}={root!r} ({type(error).__name__}: torchvision found no copy under "
-            f"{DATA_ENV}/MNIST and dipkit never downloads it)"
+            f"MNIST in {folder} is unreadable ({type(error).__name__}: {error}); torchvision expects "
+            f"the four files of {DATASETS['mnist'].url} in {folder / 'raw'}, and dipkit never downloads them"
         ) from error
-    return tuple(((s.data.numpy() / 255.0).astype(np.float32), s.targets.numpy().astype(np.int64)) for s in splits)
+    return tuple(
+        ((s.data.numpy() / 255.0).astype(np.float32), s.targets.numpy().astype(np.int64)) for s in splits
+    )
 
 
 def labelled_digits(name: str) -> tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """``(used, (train_x, train_y, test_x, test_y))`` for ``name`` "digits" or "mnist", images (N, H, W) in [0, 1].
+    """``(used, (train_x, train_y, test_x, test_y))`` for "digits" or "mnist", images (N, H, W) in [0, 1].
 
     "mnist" reads the local copy (:func:`mnist`) and, when there is none, says so in one line and
     falls back to :func:`digits`, so a paper-profile chapter still runs offline; ``used`` names what was read.
@@ -141,13 +285,14 @@ def square_crop(image: np.ndarray, size: int) -> np.ndarray:
     square = image[top : top + side, left : left + side]
     if side == size:
         return square.copy()
-    return resize(square, (size, size) + square.shape[2:], anti_aliasing=True, order=3).clip(0, 1).astype(np.float32)
+    resized = resize(square, (size, size) + square.shape[2:], anti_aliasing=True, order=3)
+    return resized.clip(0, 1).astype(np.float32)
 
 
 def _registry() -> pooch.Pooch:
     cache = Path(os.environ.get("DIPKIT_CACHE", pooch.os_cache("dipkit"))) / "dip-release"
     registry = pooch.create(path=cache, base_url=DIP_RELEASE_URL, registry=None)
-    with resources.files("dipkit").joinpath("registry/dip_release.txt").open() as lines:
+    with resources.files("dipkit").joinpath(DATASETS["dip-release"].checksums).open() as lines:
         registry.load_registry(lines)
     return registry
 
@@ -160,7 +305,8 @@ def benchmark_files(prefix: str = "") -> list[str]:
 def benchmark_path(path: str) -> Path:
     """Local path of one released benchmark file, checked against its sha256.
 
-    Read from ``$DIPKIT_DATA/<path>`` when that variable is set, downloaded and cached otherwise.
+    Read from ``$DIPKIT_DATA/dip-release/<path>`` when ``DIPKIT_DATA`` is set (a missing copy is an
+    error, never a silent download), downloaded and cached otherwise.
     """
     registry = _registry()
     if path not in registry.registry:
@@ -169,11 +315,10 @@ def benchmark_path(path: str) -> Path:
             f"(e.g. {benchmark_files('SR/Set5/')[0]!r})"
         )
     expected = registry.registry[path].split(":", 1)[-1]
-    mirror = os.environ.get(DATA_ENV)
-    if mirror:
-        local = Path(mirror) / path
+    if os.environ.get(DATA_ENV):
+        local = local_folder("dip-release") / path
         if not local.is_file():
-            raise DataUnavailableError(f"{local} is missing: {DATA_ENV}={mirror} does not hold {path}")
+            raise DataUnavailableError(f"{local} is missing: {DATA_ENV}/dip-release does not hold {path}")
         actual = hashlib.sha256(local.read_bytes()).hexdigest()
         if actual != expected:
             raise DataUnavailableError(
@@ -187,8 +332,8 @@ def benchmark_path(path: str) -> Path:
         raise DataUnavailableError(f"download of {path} is corrupt and was refused: {error}") from error
     except Exception as error:  # no network: requests' ConnectionError and friends
         raise DataUnavailableError(
-            f"cannot download {path} ({type(error).__name__}); offline machines set {DATA_ENV} to a local copy "
-            f"of the DIP release folder (the same layout as {DIP_RELEASE_URL})"
+            f"cannot download {path} ({type(error).__name__}); offline machines set {DATA_ENV} to a folder "
+            f"holding dip-release/, a local copy of the DIP release (the same layout as {DIP_RELEASE_URL})"
         ) from error
 
 

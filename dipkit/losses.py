@@ -1,6 +1,6 @@
 """Losses of the book's generative models, each next to the paper's equation it implements.
 
-Sections: the VAE's KL term and ELBO (Kingma & Welling 2014); the GAN value function and its
+Sections: the VAE's KL term and reconstruction term (Kingma & Welling 2014); the GAN value function and its
 generator losses (Goodfellow et al. 2014); the conditional GANs' (semi-supervised K+1 classes and
 feature matching, InfoGAN's L_I, AC-GAN's L_C). Reconstruction/perceptual losses join as chapters need them.
 """
@@ -28,14 +28,6 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """-log p(x|z) of a Bernoulli decoder with ``sigmoid(logits)`` = y, summed over each example's pixels."""
     # log p(x|z) = sum_i x_i log y_i + (1 - x_i) log(1 - y_i)   (appendix C.1)
     return F.binary_cross_entropy_with_logits(logits.flatten(1), x.flatten(1), reduction="none").sum(dim=1)
-
-
-def negative_elbo(
-    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """-L(theta, phi; x) = KL(q(z|x) || p(z)) - log p(x|z) with one z ~ q(z|x) (eq. 10): (total, rec, kl)."""
-    rec, kl = bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
-    return rec + kl, rec, kl
 
 
 # --- GAN (Goodfellow et al. 2014) ------------------------------------------------------------
@@ -77,13 +69,19 @@ def vgg_content_loss(phi_sr: torch.Tensor, phi_hr: torch.Tensor, rescale: float 
     return F.mse_loss(rescale * phi_sr, rescale * phi_hr)
 
 
-def tv_loss(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Total variation of an image batch: the mean over pixels (and channels, images) of the gradient's length."""
-    # l^SR_TV = 1/(r^2 W H) sum_x sum_y || grad G(I^LR)_{x,y} ||   (the regulariser of the paper's first arXiv
-    # version, weight 2e-8), with forward differences on the (H-1) x (W-1) grid where both exist
+def total_variation(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Isotropic total variation per pixel: the image's gradient length summed over channels, averaged over pixels.
+
+    The one TV of the book: chapter 00's MAP prior and SRGAN's regulariser. ``eps`` keeps the square
+    root differentiable where the image is flat. Averaged over the images of a batch.
+    """
+    # TV(x) = 1/(H W) sum_{c,i,j} sqrt((x_{c,i,j+1} - x_{c,i,j})^2 + (x_{c,i+1,j} - x_{c,i,j})^2 + eps^2),
+    # forward differences on the (H-1) x (W-1) grid where both exist; SRGAN's l^SR_TV = 1/(r^2 W H) sum_x sum_y
+    # || grad G(I^LR)_{x,y} || (the paper's first arXiv version, weight 2e-8) is this on G's output
     dx = x[..., :-1, 1:] - x[..., :-1, :-1]
     dy = x[..., 1:, :-1] - x[..., :-1, :-1]
-    return torch.sqrt(dx**2 + dy**2 + eps).mean()
+    per_image = torch.sqrt(dx**2 + dy**2 + eps**2).flatten(-3).sum(dim=-1)
+    return per_image.mean() / (x.shape[-2] * x.shape[-1])
 
 
 # --- Conditional GANs (chapter 05) -----------------------------------------------------------

@@ -13,58 +13,62 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
+from torch import nn
 
 
-class ForwardOperator:
-    """:math:`y = T(x) + n` with :math:`n \\sim \\mathcal{N}(0, (\\sigma/255)^2)`; subclasses define :meth:`T`."""
+class ForwardOperator(nn.Module):
+    """:math:`y = T(x) + n` with :math:`n \\sim \\mathcal{N}(0, (\\sigma/255)^2)`; subclasses define ``forward`` = T.
 
-    def __init__(self, sigma: float = 0.0, clip: bool = True) -> None:
+    A ``torch.nn.Module`` (like deepinv's ``Physics``): its masks and kernels are buffers, so
+    ``op.to(device)`` moves them once, and ``op(x)`` is T(x), differentiable.
+    """
+
+    def __init__(self, sigma: float = 0.0, clip: bool = True, quantize: bool = False) -> None:
+        super().__init__()
         if sigma < 0:
             raise ValueError(f"noise sigma must be >= 0 (0-255 scale), got {sigma}")
         self.sigma = float(sigma)
         self.clip = clip
+        self.quantize = quantize
 
-    def T(self, x: torch.Tensor) -> torch.Tensor:  # noqa: N802 (the papers' name)
-        raise NotImplementedError
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self.T(x)
-
+    @torch.no_grad()
     def measure(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Observe ``x``: apply T, add the noise, and clip to [0, 1] like a saved image would be."""
-        y = self.T(x)
+        """Observe ``x``: apply T, add the noise, clip to [0, 1] and (``quantize``) round to 8 bits, as a saved image."""
+        y = self(x)
         if self.sigma > 0:
             noise = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
             y = y + self.sigma / 255.0 * noise
-        return y.clamp(0, 1) if self.clip else y
+        if self.clip:
+            y = y.clamp(0, 1)
+        return (y * 255).round() / 255 if self.quantize else y
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(sigma={self.sigma:g})"
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma:g}"
 
 
 class Denoising(ForwardOperator):
     """T = identity: the observation is the image plus noise."""
 
-    def T(self, x: torch.Tensor) -> torch.Tensor:  # noqa: N802
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
 
 class Inpainting(ForwardOperator):
-    """T(x) = m * x: pixels where the binary mask ``m`` is 0 are lost."""
+    """T(x) = m * x: pixels where the binary mask ``m`` (a buffer) is 0 are lost."""
 
     def __init__(self, mask: torch.Tensor, sigma: float = 0.0) -> None:
         super().__init__(sigma)
         if mask.ndim != 4 or mask.shape[:2] != (1, 1):
             raise ValueError(f"mask must have shape (1, 1, H, W), got {tuple(mask.shape)}")
-        self.mask = mask.float()
+        self.register_buffer("mask", mask.float())
 
-    def T(self, x: torch.Tensor) -> torch.Tensor:  # noqa: N802
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != self.mask.shape[-2:]:
             raise ValueError(f"image is {tuple(x.shape[-2:])} but the mask is {tuple(self.mask.shape[-2:])}")
-        return x * self.mask.to(x.device)
+        return x * self.mask
 
-    def __repr__(self) -> str:
-        return f"Inpainting(kept={self.mask.mean().item():.0%}, sigma={self.sigma:g})"
+    def extra_repr(self) -> str:
+        return f"kept={self.mask.mean().item():.0%}, sigma={self.sigma:g}"
 
 
 def lanczos_kernel(factor: int, lobes: int = 2) -> torch.Tensor:
@@ -78,33 +82,42 @@ def lanczos_kernel(factor: int, lobes: int = 2) -> torch.Tensor:
     return (taps / taps.sum()).float()
 
 
-class Downsampling(ForwardOperator):
-    """T(x) = (k * x) subsampled by ``factor``: a separable Lanczos-2 filter, then every factor-th pixel.
+DOWNSAMPLING_KERNELS = ("lanczos2", "bicubic")
 
-    The same operator makes the low-resolution image and sits inside the DIP super-resolution loss.
-    Borders are replicated, so an H x W image gives exactly H/factor x W/factor.
+
+class Downsampling(ForwardOperator):
+    """T(x) = (k * x) subsampled by ``factor``, with the paper's anti-aliasing kernel k.
+
+    ``kernel="lanczos2"`` (the DIP authors' ``Downsampler``): a separable Lanczos-2 filter (a buffer),
+    borders replicated, then every factor-th pixel. ``kernel="bicubic"`` (SRGAN's "bicubic kernel
+    with downsampling factor r"): torch's anti-aliased bicubic resize. An H x W image gives exactly
+    H/factor x W/factor; the same operator makes the low-resolution image and sits inside a loss.
     """
 
-    def __init__(self, factor: int, sigma: float = 0.0, lobes: int = 2) -> None:
-        super().__init__(sigma)
+    def __init__(self, factor: int, sigma: float = 0.0, kernel: str = "lanczos2", quantize: bool = False) -> None:
+        super().__init__(sigma, quantize=quantize)
         if factor < 2 or int(factor) != factor:
             raise ValueError(f"factor must be an integer >= 2, got {factor}")
-        self.factor = int(factor)
-        taps = lanczos_kernel(self.factor, lobes)
-        self.kernel = torch.outer(taps, taps)[None, None]
-        self.pad = (taps.numel() - self.factor) // 2
+        if kernel not in DOWNSAMPLING_KERNELS:
+            raise ValueError(f"unknown kernel {kernel!r}; accepted: {', '.join(DOWNSAMPLING_KERNELS)}")
+        self.factor, self.kernel = int(factor), kernel
+        if kernel == "lanczos2":
+            taps = lanczos_kernel(self.factor, lobes=2)
+            self.register_buffer("weight", torch.outer(taps, taps)[None, None])
+            self.pad = (taps.numel() - self.factor) // 2
 
-    def T(self, x: torch.Tensor) -> torch.Tensor:  # noqa: N802
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
         if height % self.factor or width % self.factor:
             raise ValueError(f"image size {height}x{width} must be divisible by the factor {self.factor}")
+        if self.kernel == "bicubic":
+            return F.interpolate(x, scale_factor=1 / self.factor, mode="bicubic", antialias=True, align_corners=False)
         channels = x.shape[1]
-        kernel = self.kernel.to(x.device, x.dtype).expand(channels, 1, -1, -1)
         padded = F.pad(x, (self.pad,) * 4, mode="replicate")
-        return F.conv2d(padded, kernel, stride=self.factor, groups=channels)
+        return F.conv2d(padded, self.weight.to(x.dtype).expand(channels, 1, -1, -1), stride=self.factor, groups=channels)
 
-    def __repr__(self) -> str:
-        return f"Downsampling(factor={self.factor}, kernel=lanczos2, sigma={self.sigma:g})"
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}, kernel={self.kernel}, sigma={self.sigma:g}"
 
 
 def bernoulli_mask(height: int, width: int, drop: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -144,6 +157,7 @@ __all__ = [
     "Denoising",
     "Inpainting",
     "Downsampling",
+    "DOWNSAMPLING_KERNELS",
     "lanczos_kernel",
     "bernoulli_mask",
     "text_mask",

@@ -106,19 +106,27 @@ class WindowedVarianceStopper:
         return self._since_best >= self.patience
 
 
-def detect_stop(outputs: Sequence[ArrayLike], iterations: Sequence[int], window: int, patience: int) -> int:
-    """Replay a saved trajectory through ES-WMV and return the detected iteration.
+def replay(
+    outputs: Sequence[ArrayLike], iterations: Sequence[int], window: int, patience: int
+) -> tuple[int, WindowedVarianceStopper]:
+    """Replay a saved trajectory through ES-WMV: ``(stop, stopper)``.
 
-    Returns ``best_iteration`` at the moment the rule fires, or at the end of the
-    trajectory if it never fires (the minimum seen so far).
+    ``stop`` is ``best_iteration`` at the moment the rule fires, or at the end of the trajectory if
+    it never fires (the minimum seen so far). The replay runs on to the end, so ``stopper.variances``
+    covers every window of the trajectory (for a figure); what comes after the firing cannot change ``stop``.
     """
     if len(outputs) != len(iterations):
         raise ValueError(f"got {len(outputs)} outputs but {len(iterations)} iterations")
     if len(outputs) < window:
         raise ValueError(f"need at least window={window} outputs to compute a variance; got {len(outputs)}")
     stopper = WindowedVarianceStopper(window=window, patience=patience)
+    stop = None
     for x, it in zip(outputs, iterations):
-        if stopper.update(x, it):
-            break
-    assert stopper.best_iteration is not None
-    return stopper.best_iteration
+        if stopper.update(x, it) and stop is None:
+            stop = stopper.best_iteration
+    return (stopper.best_iteration if stop is None else stop), stopper
+
+
+def detect_stop(outputs: Sequence[ArrayLike], iterations: Sequence[int], window: int, patience: int) -> int:
+    """The iteration ES-WMV picks on a saved trajectory (see :func:`replay`)."""
+    return replay(outputs, iterations, window, patience)[0]

@@ -9,7 +9,7 @@ import torch
 
 from dipkit import data
 
-MIRROR = Path(os.environ["DIPKIT_DATA"])  # the local copy of the DIP release (conftest.py defaults it to ../shared)
+MIRROR = Path(os.environ["DIPKIT_DATA"]) / "dip-release"  # the DIP release (conftest.py: ../shared/data)
 
 
 def test_test_image_is_float_in_unit_range():
@@ -44,21 +44,21 @@ def test_registry_lists_the_release_without_lena():
 
 
 def test_benchmark_from_mirror_is_checked(monkeypatch):
-    monkeypatch.setenv("DIPKIT_DATA", str(MIRROR))
+    monkeypatch.setenv("DIPKIT_DATA", str(MIRROR.parent))
     path = data.benchmark_path("SR/Set5/x4/baby_GT.png")
     assert path == MIRROR / "SR/Set5/x4/baby_GT.png"
     assert data.benchmark_image("SR/Set5/x4/baby_GT.png").shape == (512, 512, 3)
 
 
 def test_unknown_benchmark_file_is_refused(monkeypatch):
-    monkeypatch.setenv("DIPKIT_DATA", str(MIRROR))
+    monkeypatch.setenv("DIPKIT_DATA", str(MIRROR.parent))
     with pytest.raises(ValueError, match="not in the DIP release registry"):
         data.benchmark_path("SR/Set5/x4/lena_GT.png")
 
 
 def test_corrupt_mirror_file_is_refused(monkeypatch, tmp_path):
     name = "SR/Set5/x4/bird_GT.png"
-    corrupt = tmp_path / name
+    corrupt = tmp_path / "dip-release" / name
     corrupt.parent.mkdir(parents=True)
     shutil.copy(MIRROR / name, corrupt)
     with corrupt.open("ab") as handle:
@@ -69,9 +69,27 @@ def test_corrupt_mirror_file_is_refused(monkeypatch, tmp_path):
 
 
 def test_missing_mirror_file_names_the_variable(monkeypatch, tmp_path):
+    (tmp_path / "dip-release").mkdir()
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
-    with pytest.raises(data.DataUnavailableError, match="DIPKIT_DATA"):
+    with pytest.raises(data.DataUnavailableError, match="DIPKIT_DATA/dip-release does not hold SR/Set5/x4/"):
         data.benchmark_path("SR/Set5/x4/bird_GT.png")
+
+
+def test_missing_mirror_folder_is_an_error_not_a_download(monkeypatch, tmp_path):
+    import requests
+
+    monkeypatch.setattr(requests, "get", lambda *a, **k: pytest.fail("no download expected"))
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    with pytest.raises(data.DataUnavailableError, match="'dip-release' is not at .*dip-release: get it from"):
+        data.benchmark_path("SR/Set5/x4/bird_GT.png")
+
+
+def test_old_style_mirror_is_pointed_at_its_parent(monkeypatch):
+    """DIPKIT_DATA once named the DIP release folder itself; the error says how to fix that."""
+    monkeypatch.setenv("DIPKIT_DATA", str(MIRROR))
+    with pytest.raises(data.DataUnavailableError, match="looks like the dip-release folder itself") as error:
+        data.benchmark_image("SR/Set5/x4/baby_GT.png")
+    assert f"point DIPKIT_DATA at its parent ({MIRROR.resolve().parent})" in str(error.value)
 
 
 def test_offline_without_mirror_names_the_variable(monkeypatch, tmp_path):
@@ -100,7 +118,7 @@ def test_cached_download_is_used_and_verified(monkeypatch, tmp_path):
     monkeypatch.delenv("DIPKIT_DATA", raising=False)
     monkeypatch.setenv("DIPKIT_CACHE", str(tmp_path))
     path = data.benchmark_path(name)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256((MIRROR / name).read_bytes()).hexdigest()
+    assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256((MIRROR / name).read_bytes()).digest()
 
 
 def test_corrupt_download_is_refused(monkeypatch, tmp_path):
@@ -138,15 +156,12 @@ def test_digits_split_is_fixed_disjoint_and_complete():
         data.digits("validation")
 
 
-def test_faces_are_the_face_half_of_lfw_subset():
-    crops = data.faces()
-    assert crops.shape == (100, 25, 25) and crops.dtype == np.float32
-    assert len(data.faces("train")) == 80 and len(data.faces("test")) == 20
-
-
 def test_mnist_is_read_from_the_mirror_only(monkeypatch, tmp_path):
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
-    with pytest.raises(data.DataUnavailableError, match="MNIST is not in DIPKIT_DATA="):
+    with pytest.raises(data.DataUnavailableError, match="'mnist' is not at .*MNIST: get it from https://"):
+        data.mnist()
+    (tmp_path / "MNIST").mkdir()  # there, but torchvision finds none of its files: still no download
+    with pytest.raises(data.DataUnavailableError, match="MNIST in .* is unreadable .*never downloads"):
         data.mnist()
 
 
@@ -178,8 +193,105 @@ def test_mnist_from_a_local_copy(monkeypatch, tmp_path):
 def test_labelled_digits_falls_back_to_digits_without_mnist(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
     used, (train_x, train_y, test_x, test_y) = data.labelled_digits("mnist")
-    assert used == "digits" and "MNIST is not in DIPKIT_DATA" in capsys.readouterr().out
+    assert used == "digits" and "'mnist' is not at" in capsys.readouterr().out
     assert train_x.shape[1:] == (8, 8) and len(train_x) == len(train_y) and len(test_x) == len(test_y)
     assert np.array_equal(train_x, data.digits("train")[0])
     with pytest.raises(ValueError, match="accepted: digits, mnist"):
         data.labelled_digits("cifar")
+
+
+def test_every_dataset_is_well_formed():
+    assert {"skimage", "digits", "mnist", "dip-release", "div2k"} <= set(data.DATASETS)
+    for name, entry in data.DATASETS.items():
+        assert entry.name == name and entry.description
+        assert entry.source in ("wheel", "generated", "DIPKIT_DATA")
+        if entry.source == "DIPKIT_DATA":
+            assert entry.folder and entry.url.startswith("https://"), name
+        else:
+            assert entry.folder is None, name
+        if entry.checksums:
+            assert (Path(data.__file__).parent / entry.checksums).is_file(), name
+    assert data.dataset("mnist").folder == "MNIST"  # torchvision's layout fixes this name
+    assert data.dataset("div2k").url == "https://data.vision.ee.ethz.ch/cvl/DIV2K/"
+
+
+def test_a_malformed_dataset_is_refused():
+    with pytest.raises(ValueError, match="accepted: wheel, generated, DIPKIT_DATA"):
+        data.Dataset("x", "a set", "internet")
+    with pytest.raises(ValueError, match="needs the URL"):
+        data.Dataset("x", "a set", "DIPKIT_DATA", folder="x")
+    with pytest.raises(ValueError, match="a folder goes with, and only with"):
+        data.Dataset("x", "a set", "wheel", folder="x")
+
+
+def test_unknown_dataset_lists_the_names():
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'; accepted: skimage, digits, mnist, dip"):
+        data.dataset("imagenet")
+    with pytest.raises(ValueError, match="accepted: skimage"):
+        data.local_folder("imagenet")
+
+
+def test_local_folder(monkeypatch, tmp_path):
+    (tmp_path / "DIV2K").mkdir()
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    assert data.local_folder("div2k") == tmp_path / "DIV2K"
+    with pytest.raises(ValueError, match="'skimage' has source 'wheel'"):
+        data.local_folder("skimage")
+
+
+def test_local_folder_without_the_variable_says_what_to_do(monkeypatch):
+    monkeypatch.delenv("DIPKIT_DATA", raising=False)
+    with pytest.raises(data.DataUnavailableError) as error:
+        data.local_folder("div2k")
+    message = str(error.value)
+    assert "'div2k'" in message and "$DIPKIT_DATA/DIV2K" in message and "DIPKIT_DATA is not set" in message
+    assert "https://data.vision.ee.ethz.ch/cvl/DIV2K/" in message and "set DIPKIT_DATA to the fold" in message
+
+
+def test_local_folder_missing_names_the_path_and_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    with pytest.raises(data.DataUnavailableError) as error:
+        data.local_folder("div2k")
+    message = str(error.value)
+    assert f"'div2k' is not at {tmp_path / 'DIV2K'}:" in message and "https://data.vision.ee.ethz" in message
+    assert "looks like the dip-release folder" not in message
+    with pytest.raises(data.DataUnavailableError, match="leave DIPKIT_DATA unset to download it checked"):
+        data.local_folder("dip-release")
+
+
+def test_local_folder_spots_the_old_layout(monkeypatch, tmp_path):
+    old = tmp_path / "dip-release"
+    (old / "SR").mkdir(parents=True)
+    (old / "Denoising").mkdir()
+    monkeypatch.setenv("DIPKIT_DATA", str(old))
+    with pytest.raises(data.DataUnavailableError) as error:
+        data.local_folder("dip-release")
+    assert f"point DIPKIT_DATA at its parent ({tmp_path.resolve()})" in str(error.value)
+    (tmp_path / "dip-release" / "MNIST").mkdir()  # the old layout held MNIST inside: still read there
+    assert data.local_folder("mnist") == old / "MNIST"
+
+
+def test_photos_reads_a_folder_sorted_as_uint8(monkeypatch, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "DIV2K" / "DIV2K_train_HR"
+    folder.mkdir(parents=True)
+    Image.fromarray(np.full((4, 6, 3), 200, dtype=np.uint8)).save(folder / "0002.png")
+    Image.fromarray(np.full((5, 3), 7, dtype=np.uint8)).save(folder / "0001.png")  # grey: read as RGB
+    (folder / "notes.txt").write_text("not a photo")
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    read = data.photos("div2k/DIV2K_train_HR")
+    assert list(read) == ["0001", "0002"]
+    assert read["0001"].shape == (5, 3, 3) and read["0001"].dtype == np.uint8 and (read["0001"] == 7).all()
+    assert read["0002"].shape == (4, 6, 3) and (read["0002"] == 200).all()
+
+
+def test_photos_refuses_an_empty_or_missing_folder(monkeypatch, tmp_path):
+    (tmp_path / "DIV2K" / "empty").mkdir(parents=True)
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
+    with pytest.raises(data.DataUnavailableError, match="no png or jpg photos in .*empty .*'div2k'.*https"):
+        data.photos("div2k/empty")
+    with pytest.raises(data.DataUnavailableError, match="no png or jpg photos in .*DIV2K_train_HR"):
+        data.photos("div2k/DIV2K_train_HR")
+    with pytest.raises(data.DataUnavailableError, match="'mnist' is not at"):
+        data.photos("mnist")

@@ -86,3 +86,26 @@ def test_inception_score_bounds():
     sharp_and_even = np.eye(10)[np.arange(100) % 10]
     assert evaluation.inception_score(sharp_and_even) == pytest.approx(10.0, rel=1e-6)
     assert evaluation.inception_score(np.eye(10)[np.zeros(100, dtype=int)]) == pytest.approx(1.0)  # sharp, one class
+
+
+def test_gaussian_baseline_matches_the_data_moments_and_is_seeded():
+    rng = np.random.default_rng(0)
+    images = (0.5 + 0.1 * rng.standard_normal((400, 3, 2))).clip(0, 1).astype(np.float32)
+    images[:, 0, 0] = images[:, 1, 1]  # two perfectly correlated pixels: a singular covariance is fine
+    draws = evaluation.gaussian_baseline(images, 4000, seed=1)
+    assert draws.shape == (4000, 3, 2) and draws.dtype == np.float32 and 0 <= draws.min() <= draws.max() <= 1
+    np.testing.assert_allclose(draws.mean(axis=0), images.mean(axis=0), atol=0.01)
+    np.testing.assert_allclose(draws[:, 0, 0], draws[:, 1, 1], atol=1e-5)
+    assert np.array_equal(draws, evaluation.gaussian_baseline(images, 4000, seed=1))
+    assert not np.array_equal(draws, evaluation.gaussian_baseline(images, 4000, seed=2))
+
+
+def test_parzen_score_picks_the_bandwidth_on_validation_and_scores_test():
+    rng = np.random.default_rng(0)
+    samples, validation, test = (rng.standard_normal((n, 2)) for n in (500, 200, 300))
+    sigma, mean, sem = evaluation.parzen_score(samples, validation, test)
+    assert sigma == evaluation.choose_bandwidth(samples, validation, evaluation.PARZEN_SIGMAS)[0]
+    values = evaluation.parzen_log_likelihood(samples, test, sigma)
+    assert (mean, sem) == pytest.approx((values.mean(), values.std(ddof=1) / np.sqrt(300)))
+    far_sigma, far_mean, _ = evaluation.parzen_score(samples + 5, validation, test)
+    assert far_mean < mean - 5  # samples away from the data score far lower

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dipkit.nets import OutputAverager, count_parameters, noise_input, paper_skip_net, skip_net, uniform_skip_net
+from dipkit.nets import count_parameters
+from dipkit.nets.dip import noise_input, paper_skip_net, skip_net, uniform_skip_net
 
 torch.set_num_threads(1)
 
@@ -105,14 +106,3 @@ def test_noise_input_distribution() -> None:
 def test_bad_arguments(kwargs: dict, accepted: str) -> None:
     with pytest.raises(ValueError, match=accepted):
         _small_net(**kwargs)
-
-
-def test_output_averager() -> None:
-    avg = OutputAverager(decay=0.5)
-    assert torch.equal(avg.update(torch.tensor([1.0])), torch.tensor([1.0]))  # starts at first output
-    assert torch.equal(avg.update(torch.tensor([3.0])), torch.tensor([2.0]))  # 0.5*1 + 0.5*3
-    assert torch.equal(avg.update(torch.tensor([0.0])), torch.tensor([1.0]))  # 0.5*2 + 0.5*0
-    x = torch.ones(2, requires_grad=True)
-    assert not OutputAverager().update(x * 2).requires_grad
-    with pytest.raises(ValueError, match="0 <= decay < 1"):
-        OutputAverager(decay=1.0)

@@ -101,3 +101,30 @@ def test_upsample_methods_and_errors():
     assert ops.upsample(low[..., 0], 2).shape == (16, 16)
     with pytest.raises(ValueError, match="accepted: bicubic, lanczos, nearest"):
         ops.upsample(low, 2, "magic")
+
+
+@pytest.mark.parametrize("kernel", ops.DOWNSAMPLING_KERNELS)
+def test_both_downsampling_kernels_keep_constants_and_remove_the_checkerboard(kernel):
+    down = ops.Downsampling(4, kernel=kernel)
+    assert torch.allclose(down(torch.full((1, 3, 32, 32), 0.3)), torch.full((1, 3, 8, 8), 0.3), atol=1e-6)
+    yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    low = down(((yy + xx) % 2).float()[None, None])
+    assert low[..., 2:-2, 2:-2].std() < 1e-3 and abs(low.mean().item() - 0.5) < 1e-2
+    with pytest.raises(ValueError, match="accepted: lanczos2, bicubic"):
+        ops.Downsampling(4, kernel="box")
+
+
+def test_operators_are_modules_whose_masks_and_kernels_are_buffers():
+    mask = ops.bernoulli_mask(16, 16, generator=generator(0))
+    inpaint, down = ops.Inpainting(mask), ops.Downsampling(4)
+    assert isinstance(inpaint, torch.nn.Module) and list(inpaint.parameters()) == []
+    assert set(inpaint.state_dict()) == {"mask"} and set(down.state_dict()) == {"weight"}
+    assert inpaint.to(torch.float64).mask.dtype == torch.float64  # .to() moves and casts the buffers once
+    assert repr(ops.Inpainting(mask.float())) == f"Inpainting(kept={mask.mean().item():.0%}, sigma=0)"
+    assert repr(ops.Downsampling(4, 5.0)) == "Downsampling(factor=4, kernel=lanczos2, sigma=5)"
+
+
+def test_quantized_measurement_is_an_8_bit_image():
+    y = ops.Downsampling(2, kernel="bicubic", quantize=True).measure(image(16))
+    assert torch.equal(y, (y * 255).round() / 255) and y.shape == (1, 3, 8, 8)
+    assert not torch.equal(y, ops.Downsampling(2, kernel="bicubic").measure(image(16)))

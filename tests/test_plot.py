@@ -57,3 +57,32 @@ def test_tile_places_each_image_in_its_cell():
 
 def test_moving_average_is_the_windowed_mean():
     np.testing.assert_allclose(plot.moving_average([1, 2, 3, 4, 5], window=2), [1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_allclose(plot.moving_average([1, 2, 3], window=50), [2.0])  # a short curve: one mean of all
+
+
+def test_stopping_marks_stop_and_peak() -> None:
+    iterations = list(range(0, 100, 10))
+    psnr = [20, 24, 27, 29, 30, 29.5, 29, 28, 27, 26]
+    variances = [(it, 1.0 / (1 + abs(it - 50))) for it in iterations[2:]]
+    figure = plot.stopping(iterations, psnr, variances, stop=50, title="t")
+    ax, right = figure.axes
+    labels = ax.get_legend_handles_labels()[1]
+    assert "ES-WMV stop: 50 (29.50 dB)" in labels
+    assert "true peak: 40 (30.00 dB)" in labels
+    assert right.get_yscale() == "log"
+    assert len(ax.get_legend().get_texts()) == 4  # PSNR, stop, peak and the variance from the right axis
+    plt.close(figure)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"psnr": [1.0]}, "one PSNR per iteration"),
+        ({"stop": 5}, "not one of the iterations"),
+        ({"variances": []}, "no variances"),
+    ],
+)
+def test_stopping_bad_inputs(kwargs: dict, message: str) -> None:
+    arguments = {"iterations": [0, 10], "psnr": [1.0, 2.0], "variances": [(10, 0.1)], "stop": 10, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        plot.stopping(**arguments)

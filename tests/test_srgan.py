@@ -228,19 +228,22 @@ def test_vgg_content_loss_rescales_the_feature_maps():
     assert losses.vgg_content_loss(phi_sr, phi_hr, rescale=1.0).item() == pytest.approx(12.75**2)
 
 
-def test_tv_loss_of_a_ramp_and_a_constant():
-    ramp = torch.arange(6.0).repeat(5, 1)[None, None] * 0.1  # horizontal slope 0.1 per pixel
-    assert losses.tv_loss(ramp).item() == pytest.approx(0.1, rel=1e-5)
+def test_total_variation_of_a_ramp_and_a_constant():
+    ramp = torch.arange(6.0).repeat(5, 1)[None, None] * 0.1  # 5 x 6, horizontal slope 0.1 per pixel
+    # 4 x 5 = 20 grid cells with gradient length 0.1 (no forward difference on the last row and column), over 30 pixels
+    assert losses.total_variation(ramp).item() == pytest.approx(0.1 * 20 / 30, rel=1e-5)
+    assert losses.total_variation(ramp.repeat(2, 3, 1, 1)).item() == pytest.approx(3 * 0.1 * 20 / 30, rel=1e-5)  # channels add
     flat = torch.full((2, 3, 8, 8), 0.4, requires_grad=True)
-    value = losses.tv_loss(flat)
+    value = losses.total_variation(flat)
     value.backward()
     assert value.item() == pytest.approx(0.0, abs=1e-5) and torch.isfinite(flat.grad).all()
+    assert losses.total_variation(flat, eps=1e-3).item() == pytest.approx(3 * 1e-3 * 49 / 64, rel=1e-4)  # eps per cell
 
 
-def test_tv_loss_is_isotropic():
-    # a 45-degree ramp with steps of 0.1 in x and in y has gradient length 0.1 * sqrt(2)
+def test_total_variation_is_isotropic():
+    # a 45-degree ramp with steps of 0.1 in x and in y has gradient length 0.1 * sqrt(2) in each of 5 x 5 cells
     y, x = torch.meshgrid(torch.arange(6.0), torch.arange(6.0), indexing="ij")
-    assert losses.tv_loss((0.1 * (x + y))[None, None]).item() == pytest.approx(0.1 * 2**0.5, rel=1e-5)
+    assert losses.total_variation((0.1 * (x + y))[None, None]).item() == pytest.approx(0.1 * 2**0.5 * 25 / 36, rel=1e-5)
 
 
 def test_vgg_features_reads_torch_hubs_cache_and_prints_a_portable_path(tmp_path, monkeypatch):

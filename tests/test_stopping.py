@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dipkit.stopping import WindowedVarianceStopper, detect_stop
+from dipkit.stopping import WindowedVarianceStopper, detect_stop, replay
 
 
 def _dip_like_trajectory(t0: int, steps: int, seed: int) -> list[np.ndarray]:
@@ -82,3 +82,12 @@ def test_bad_inputs() -> None:
         stopper.update(np.zeros(4), 6)
     with pytest.raises(ValueError, match="at least window"):
         detect_stop([np.zeros(3)] * 3, [0, 1, 2], window=4, patience=1)
+
+
+def test_replay_keeps_the_stop_at_firing_and_the_whole_variance_curve() -> None:
+    # as above: the smallest step ends at iteration 5 and the rule fires 3 updates later; then a smaller
+    # step (iteration 12) makes a new minimum, which the replay must not take as its stop
+    xs = np.concatenate([[0.0], np.cumsum([5, 4, 3, 2, 1, 2, 3, 4, 5, 6, 7, 0.5])])
+    stop, stopper = replay(list(xs[:, None]), list(range(len(xs))), window=2, patience=3)
+    assert stop == 5 == detect_stop(list(xs[:, None]), list(range(len(xs))), window=2, patience=3)
+    assert stopper.best_iteration == 12 and len(stopper.variances) == len(xs) - 1  # every window, to the end

@@ -1,5 +1,16 @@
-"""Network architectures used by the book's notebooks."""
+"""The papers' architectures, one module per paper family, each imported as ``dipkit.nets.<family>``.
 
-from dipkit.nets.dip import OutputAverager, count_parameters, noise_input, paper_skip_net, skip_net, uniform_skip_net
+``dip`` (Deep Image Prior's skip net), ``vae`` (Kingma & Welling), ``gan`` (Goodfellow et al.'s MLPs,
+DCGAN and the conditional GANs), ``srgan`` (SRResNet, its discriminator, VGG-19 features). Each lists
+its public names in ``__all__``. :func:`count_parameters` serves them all.
+"""
 
-__all__ = ["OutputAverager", "count_parameters", "noise_input", "paper_skip_net", "skip_net", "uniform_skip_net"]
+from torch import nn
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars (weights, biases, BatchNorm affine parameters)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+__all__ = ["count_parameters"]

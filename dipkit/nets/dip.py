@@ -154,30 +154,4 @@ def noise_input(
     return torch.rand(1, channels, height, width, generator=generator) * scale
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars (weights, biases, BatchNorm affine parameters)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-class OutputAverager:
-    """Exponential moving average of the network outputs (the paper's "averaged output").
-
-    avg_0 = x_0, avg_t = decay * avg_{t-1} + (1 - decay) * x_t, as in the authors' code
-    (exp_weight = 0.99); the average is smoother than any single iterate.
-    """
-
-    def __init__(self, decay: float = 0.99) -> None:
-        if not 0.0 <= decay < 1.0:
-            raise ValueError(f"decay={decay} is not supported; accepted: 0 <= decay < 1")
-        self.decay = decay
-        self.average: torch.Tensor | None = None
-
-    @torch.no_grad()
-    def update(self, x: torch.Tensor) -> torch.Tensor:
-        """Fold in a new output and return the running average (a detached tensor)."""
-        x = x.detach()
-        if self.average is None:
-            self.average = x.clone()
-        else:
-            self.average = self.decay * self.average + (1.0 - self.decay) * x
-        return self.average
+__all__ = ["PAD_MODES", "UPSAMPLE_MODES", "noise_input", "paper_skip_net", "skip_net", "uniform_skip_net"]

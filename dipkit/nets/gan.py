@@ -255,3 +255,21 @@ class AuxiliaryDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.body(x)
         return self.source(h), self.classes(h)
+
+
+__all__ = [
+    "mlp_generator",
+    "mlp_discriminator",
+    "dcgan_generator",
+    "dcgan_discriminator",
+    "dcgan_init",
+    "one_hot",
+    "Maxout",
+    "GaussianNoise",
+    "CGANGenerator",
+    "CGANDiscriminator",
+    "salimans_generator",
+    "ClassifierDiscriminator",
+    "infogan_generator",
+    "AuxiliaryDiscriminator",
+]

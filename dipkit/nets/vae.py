@@ -49,3 +49,6 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
     """z = mu + sigma * eps with eps ~ N(0, I) (section 2.4): a sample of q(z|x) that gradients flow through."""
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
+
+
+__all__ = ["VAE", "reparameterize"]
