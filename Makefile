@@ -6,16 +6,17 @@ PROFILE ?= quick
 DEVICE  ?= auto
 STAMP   := $(VENV)/.installed
 
-.PHONY: help setup book test test-capped-isa reproduce notebooks benchmark clean
+.PHONY: help setup book test lint chromium test-capped-isa reproduce notebooks benchmark clean
 
 help:
 	@echo "make setup      create .venv and install requirements.txt + dipkit (editable)"
 	@echo "make book       build the book from the committed notebooks -> _build/html/index.html"
-	@echo "make test       unit tests, nbval on every notebook, book build, browser check"
+	@echo "make test       lint, unit tests, nbval on every notebook, book build, browser check"
+	@echo "make lint       ruff over dipkit/, tests/, benchmarks/ and the notebooks' code"
 	@echo "make test-capped-isa  nbval on the notebooks (NOTEBOOKS=...) as a CPU with only SSE4.1 would run them"
 	@echo "make reproduce  re-execute every chapter (PROFILE=quick|paper, DEVICE=auto|cpu|cuda) and build a book from the runs"
 	@echo "make notebooks  re-execute the committed notebooks in place (the nbval baseline; quick profile, CPU)"
-	@echo "make benchmark  DIP optimisation steps per second: plain eager loop vs dipkit's fast path (chapter 02)"
+	@echo "make benchmark  DIP optimisation steps per second: the plain loop vs the speed layer tried and dropped (chapter 02)"
 
 setup: $(STAMP)
 
@@ -31,8 +32,25 @@ book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-test: setup
+test: setup chromium lint
 	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check dipkit tests benchmarks conftest.py notebooks
+
+# The browser test's one system prerequisite, Debian's chromium: installed when we can (root with apt-get),
+# otherwise make stops at once and says how.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser test (apt-get install chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Debian's chromium at /usr/bin/chromium for its browser test; install it with:"; \
+	    echo "    sudo apt-get install -y chromium"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # Another kind of CPU, simulated: torch's and NumPy's kernels capped at SSE4.1 (CONTRIBUTING.md).
 NOTEBOOKS ?= notebooks

@@ -258,8 +258,8 @@ def _run_f16(conn, spec: dict, size: int, iterations: int, fast, halt: bool, win
 
     from benchmarks import speed_layer
     from dipkit import data, dip, ops, repro, stopping
-    from dipkit.nets.dip import noise_input
     from dipkit.metrics import psnr
+    from dipkit.nets.dip import noise_input
 
     try:
         device_ = repro.setup(0, device, threads=threads)
@@ -319,8 +319,8 @@ def authors_f16_stop() -> dict | None:
             break
     peak = max(range(len(scores)), key=scores.__getitem__)
     stop = stopper.best_iteration
-    return {"peak": iterations[peak], "peak_psnr": scores[peak], "stop": stop, "stop_psnr": scores[iterations.index(stop)],
-            "fired_at": fired_at}
+    return {"peak": iterations[peak], "peak_psnr": scores[peak], "stop": stop,
+            "stop_psnr": scores[iterations.index(stop)], "fired_at": fired_at}
 
 
 def machine(device: str) -> str:
@@ -334,7 +334,8 @@ def machine(device: str) -> str:
                 break
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     gpu = f", GPU {torch.cuda.get_device_name()}" if device == "cuda" else ""
-    return f"{cpu} ({os.cpu_count()} cores{gpu}); load average {load}; torch {torch.__version__}; Python {platform.python_version()}"
+    return (f"{cpu} ({os.cpu_count()} cores{gpu}); load average {load}; "
+            f"torch {torch.__version__}; Python {platform.python_version()}")
 
 
 def print_rates(title: str, results: dict[str, dict], size: int) -> None:
@@ -360,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tried", action="store_true",
                         help="also time the options tried and not kept (bf16 takes about 30 s a step on AVX2 CPUs)")
     parser.add_argument("--variants", nargs="+", metavar="KIND",
-                        help="only these variants, by kind: " + ", ".join(dict.fromkeys([*CPU_VARIANTS.values(), *TRIED_CPU.values(), *GPU_VARIANTS.values()])))
+                        help="only these variants, by kind: " + ", ".join(dict.fromkeys(
+                            [*CPU_VARIANTS.values(), *TRIED_CPU.values(), *GPU_VARIANTS.values()])))
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
     parser.add_argument("--trajectory-size", type=int, default=64, help="F16 crop for the faithfulness check")
     parser.add_argument("--trajectory-iterations", type=int, default=300)
@@ -405,10 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         for size in [] if args.no_step_rates else args.sizes:
             steps = args.steps or (3 if size <= 128 else 2) * (10 if dev == "cuda" else 1)
             results = step_rates(variants, size, dev, args.threads, args.rounds, steps)
-            print_rates(f"{dev.upper()}, {args.threads} thread(s)" if dev == "cpu" else f"GPU {torch.cuda.get_device_name()}",
-                        results, size)
+            print_rates(f"{dev.upper()}, {args.threads} thread(s)" if dev == "cpu"
+                        else f"GPU {torch.cuda.get_device_name()}", results, size)
             record["step_rates"][f"{dev}/{size}"] = {
-                label: {key: value for key, value in result.items() if key != "times"} for label, result in results.items()
+                label: {key: value for key, value in result.items() if key != "times"}
+                for label, result in results.items()
             }
 
     if not args.no_kernel_share:
@@ -421,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
               f"every bit, is at most {1 / share:.2f}x faster than the default path{versus_plain}")
         if measured:  # in units of the default step: the convolutions take `share`, the rest 1 - share
             allowed = max(measured / TARGET - share, 0.0)
-            print(f"the rest of the default step takes {1 - share:.0%} of it; at {TARGET}x the plain loop, bit for bit, "
-                  f"it would have to fit in {allowed:.0%}")
+            print(f"the rest of the default step takes {1 - share:.0%} of it; at {TARGET}x the plain loop, "
+                  f"bit for bit, it would have to fit in {allowed:.0%}")
         record["conv_kernel_share"] = {"size": size, "share": share, "bound_vs_default": 1 / share,
                                        "bound_vs_plain": measured / share if measured else None}
 
@@ -435,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         runs["dipkit default (fast=True)"] = f16_run(PAPER, size, iterations, fast=True, device=device)
         runs["dipkit fast='winograd'"] = f16_run(PAPER, size, iterations, fast="winograd", device=device)
         if device == "cpu":  # the yardstick: the same plain loop, only its float sums in another order
-            runs["plain, 2 threads (yardstick)"] = f16_run(PAPER, size, iterations, fast=False, device=device, threads=2)
+            runs["plain, 2 threads (yardstick)"] = f16_run(PAPER, size, iterations, fast=False, device=device,
+                                                           threads=2)
         errors = [run["error"] for run in runs.values() if "error" in run]
         if errors:
             print(f"failed: {errors[0]}")
@@ -483,11 +487,13 @@ def main(argv: list[str] | None = None) -> int:
                                       "plain_last_average_psnr": plain["history"]["average"][-1]}
         authors = authors_f16_stop()
         if authors:
-            fires = (f"fires at iteration {authors['fired_at']} of 3,000 ({3000 / authors['fired_at']:.2f}x fewer steps)"
+            fires = (f"fires at iteration {authors['fired_at']} of 3,000 "
+                     f"({3000 / authors['fired_at']:.2f}x fewer steps)"
                      if authors["fired_at"] else "never fires")
             print(f"the authors' own F16 run (the paper's network, 512x512, saved every 50 iterations) through ES-WMV "
                   f"(window 250, patience 1,000 iterations): true peak at iteration {authors['peak']} "
-                  f"({authors['peak_psnr']:.2f} dB), stop at {authors['stop']} ({authors['stop_psnr']:.2f} dB); the rule {fires}")
+                  f"({authors['peak_psnr']:.2f} dB), stop at {authors['stop']} ({authors['stop_psnr']:.2f} dB); "
+                  f"the rule {fires}")
             record["authors_f16"] = authors
 
     if args.json:

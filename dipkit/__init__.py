@@ -1,8 +1,10 @@
 """dipkit: the small, tested helper package behind the dipkit book.
 
-One module per concern: ``repro`` (seeds, threads, device), ``data`` (images and benchmarks),
-``ops`` (forward operators y = T(x) + n), ``nets`` (the papers' architectures), ``metrics``,
-``plot``, ``report`` (claims) and ``cli`` (``dipkit run``).
+One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images
+and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules), ``nets`` (the papers'
+architectures, one module per family), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
+``losses``, ``metrics``, ``evaluation`` (scores for samples), ``plot``, ``report`` (claims) and
+``cli`` (``dipkit list | run | refresh``).
 """
 
 __version__ = "0.1.0"

@@ -180,7 +180,9 @@ def keep_previous(path: Path) -> None:
         shutil.move(path, target)
 
 
-def execute(source: Path, output: Path, parameters: dict, claims_dir: Path, cwd: Path | None = None) -> tuple[float, str]:
+def execute(
+    source: Path, output: Path, parameters: dict, claims_dir: Path, cwd: Path | None = None
+) -> tuple[float, str]:
     """Run one notebook with papermill (in ``cwd``, default the output's folder) and write the claims record it
     carries to ``claims_dir/<stem>.claims.json``; returns the wall time and an error message ('' when it ran).
 

@@ -247,7 +247,7 @@ def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray
     try:
         from torchvision.datasets import MNIST
 
-        splits = [MNIST(folder, train=train, download=False) for train in (True, False)]
+        splits = [MNIST(folder.parent, train=train, download=False) for train in (True, False)]
     except Exception as error:  # torchvision's "Dataset not found", or a broken copy
         raise DataUnavailableError(
             f"MNIST in {folder} is unreadable ({type(error).__name__}: {error}); torchvision expects "

@@ -200,7 +200,9 @@ def inception_score(probabilities: np.ndarray) -> float:
     return float(np.exp(kl.mean()))
 
 
-def hungarian_accuracy(predicted: np.ndarray | torch.Tensor, true: np.ndarray | torch.Tensor) -> tuple[float, dict[int, int]]:
+def hungarian_accuracy(
+    predicted: np.ndarray | torch.Tensor, true: np.ndarray | torch.Tensor
+) -> tuple[float, dict[int, int]]:
     """Accuracy of cluster ids ``predicted`` against ``true`` labels under the best one-to-one matching.
 
     The matching maximises the number of agreements (the Hungarian method, ``scipy.optimize.linear_sum_assignment``

@@ -125,7 +125,10 @@ def mutual_information_bound(code_logits: torch.Tensor, codes: torch.Tensor) -> 
 
 
 def auxiliary_class_loss(
-    real_class_logits: torch.Tensor, real_labels: torch.Tensor, fake_class_logits: torch.Tensor, fake_labels: torch.Tensor
+    real_class_logits: torch.Tensor,
+    real_labels: torch.Tensor,
+    fake_class_logits: torch.Tensor,
+    fake_labels: torch.Tensor,
 ) -> torch.Tensor:
     """-L_C of AC-GAN (Odena et al. 2017, eq. 3): -E[log P(C=c|X_real)] - E[log P(C=c|X_fake)].
 

@@ -28,7 +28,9 @@ def ssim(image: np.ndarray, reference: np.ndarray) -> float:
     _check_pair(image, reference)
     channel_axis = -1 if image.ndim == 3 else None
     return float(
-        structural_similarity(reference.astype(np.float64), image.astype(np.float64), data_range=1.0, channel_axis=channel_axis)
+        structural_similarity(
+            reference.astype(np.float64), image.astype(np.float64), data_range=1.0, channel_axis=channel_axis
+        )
     )
 
 
@@ -61,11 +63,15 @@ def _sr_luma(
     return y_image, rgb_to_y(reference)[rows, cols][crop]
 
 
-def sr_psnr(image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None) -> float:
+def sr_psnr(
+    image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None
+) -> float:
     """The SR papers' PSNR: Y channel, restricted to ``region`` (default: whole image), ``border`` pixels cropped."""
     return psnr(*_sr_luma(image, reference, border, region))
 
 
-def sr_ssim(image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None) -> float:
+def sr_ssim(
+    image: np.ndarray, reference: np.ndarray, border: int = 4, region: tuple[slice, slice] | None = None
+) -> float:
     """SSIM under the same protocol as :func:`sr_psnr` (SRGAN's Table 2 reports both on Y)."""
     return ssim(*_sr_luma(image, reference, border, region))

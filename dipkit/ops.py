@@ -33,7 +33,8 @@ class ForwardOperator(nn.Module):
 
     @torch.no_grad()
     def measure(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Observe ``x``: apply T, add the noise, clip to [0, 1] and (``quantize``) round to 8 bits, as a saved image."""
+        """Observe ``x``: apply T, add the noise, clip to [0, 1] and (``quantize``) round to 8 bits, as a saved
+        image."""
         y = self(x)
         if self.sigma > 0:
             noise = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
@@ -114,13 +115,17 @@ class Downsampling(ForwardOperator):
             return F.interpolate(x, scale_factor=1 / self.factor, mode="bicubic", antialias=True, align_corners=False)
         channels = x.shape[1]
         padded = F.pad(x, (self.pad,) * 4, mode="replicate")
-        return F.conv2d(padded, self.weight.to(x.dtype).expand(channels, 1, -1, -1), stride=self.factor, groups=channels)
+        return F.conv2d(
+            padded, self.weight.to(x.dtype).expand(channels, 1, -1, -1), stride=self.factor, groups=channels
+        )
 
     def extra_repr(self) -> str:
         return f"factor={self.factor}, kernel={self.kernel}, sigma={self.sigma:g}"
 
 
-def bernoulli_mask(height: int, width: int, drop: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+def bernoulli_mask(
+    height: int, width: int, drop: float = 0.5, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """A ``(1, 1, H, W)`` mask keeping each pixel with probability ``1 - drop`` (the paper's pixel-drop inpainting)."""
     if not 0.0 <= drop < 1.0:
         raise ValueError(f"drop must be in [0, 1), got {drop}")
@@ -141,13 +146,18 @@ def text_mask(height: int, width: int, text: str = "Deep Image Prior", font_size
 
 def upsample(image: np.ndarray, factor: int, method: str = "bicubic") -> np.ndarray:
     """Classical interpolation baseline for super-resolution (PIL's float resampling, no 8-bit rounding)."""
-    filters = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS, "nearest": Image.Resampling.NEAREST}
+    filters = {
+        "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS, "nearest": Image.Resampling.NEAREST
+    }
     if method not in filters:
         raise ValueError(f"unknown upsampling method {method!r}; accepted: {', '.join(filters)}")
     channels = image[..., None] if image.ndim == 2 else image
     height, width = channels.shape[:2]
     size = (width * factor, height * factor)
-    planes = [np.asarray(Image.fromarray(channels[..., c].astype(np.float32), mode="F").resize(size, filters[method])) for c in range(channels.shape[2])]
+    planes = [
+        np.asarray(Image.fromarray(channels[..., c].astype(np.float32), mode="F").resize(size, filters[method]))
+        for c in range(channels.shape[2])
+    ]
     result = np.stack(planes, axis=-1).clip(0, 1).astype(np.float32)
     return result[..., 0] if image.ndim == 2 else result
 

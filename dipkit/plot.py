@@ -22,7 +22,9 @@ def _show(ax: plt.Axes, image: np.ndarray, title: str) -> None:
     ax.axis("off")
 
 
-def grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, columns: int = 4, size: float = 2.5) -> Figure:
+def grid(
+    images: Sequence[np.ndarray], titles: Sequence[str] | None = None, columns: int = 4, size: float = 2.5
+) -> Figure:
     """Images in rows of ``columns``, each with its title."""
     if not images:
         raise ValueError("grid needs at least one image")
@@ -55,7 +57,8 @@ def tile(images: np.ndarray, columns: int = 10, gap: int = 1, background: float 
 
 
 def moving_average(values: Sequence[float], window: int = 50) -> np.ndarray:
-    """The mean of each run of ``window`` consecutive values (all of them, when fewer): a noisy training curve, smoothed."""
+    """The mean of each run of ``window`` consecutive values (all of them, when fewer): a noisy training curve,
+    smoothed."""
     window = min(window, len(values))
     return np.convolve(np.asarray(values, dtype=np.float64), np.ones(window) / window, mode="valid")
 

@@ -1,8 +1,8 @@
 """`dipkit run`: validation of every input before anything runs, and real papermill runs."""
 
 import hashlib
-import os
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +14,9 @@ from dipkit import cli, report
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PARAMETERS = 'profile = "quick"\ndevice = "cpu"\nsize = 8\nrate = 0.5\nstd = 1 / 30\nname = "x"\nflag = True\nwidths = [4, 8]'
+PARAMETERS = (
+    'profile = "quick"\ndevice = "cpu"\nsize = 8\nrate = 0.5\nstd = 1 / 30\nname = "x"\nflag = True\nwidths = [4, 8]'
+)
 BODY = """from dipkit import report
 claims = report.Claims("00_tiny", profile, device)
 claims.record("size is even", size, size % 2 == 0, tolerance=0, unit="px")
@@ -163,7 +165,8 @@ def test_a_plain_papermill_run_leaves_the_committed_records_alone(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert fingerprint(ROOT / "notebooks") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ipynb"]
-    claims, committed = report.from_notebook(output), report.read(ROOT / "notebooks" / "00_inverse_problems.claims.json")
+    claims = report.from_notebook(output)
+    committed = report.read(ROOT / "notebooks" / "00_inverse_problems.claims.json")
     assert [c.name for c in claims] == [c.name for c in committed]
     assert claims[0].measured != committed[0].measured  # sigma 50: another denoising result
 
@@ -175,7 +178,9 @@ def test_refresh_re_executes_the_committed_notebook_in_place(book, capsys, monke
     executed = nbformat.read(book / "notebooks" / "00_tiny.ipynb", as_version=4)
     assert executed.cells[-1].outputs[-1]["text"].startswith("quick cpu 8 0.5")
     assert not [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert report.read(book / "notebooks" / "00_tiny.claims.json") == report.from_notebook(book / "notebooks" / "00_tiny.ipynb")
+    assert report.read(book / "notebooks" / "00_tiny.claims.json") == report.from_notebook(
+        book / "notebooks" / "00_tiny.ipynb"
+    )
     assert not (book / "runs").exists()
 
 

@@ -8,8 +8,17 @@ import torch
 import torch.nn.functional as F
 
 from dipkit import evaluation, losses
-from dipkit.nets.gan import (AuxiliaryDiscriminator, CGANDiscriminator, CGANGenerator, ClassifierDiscriminator,
-                             GaussianNoise, Maxout, infogan_generator, one_hot, salimans_generator)
+from dipkit.nets.gan import (
+    AuxiliaryDiscriminator,
+    CGANDiscriminator,
+    CGANGenerator,
+    ClassifierDiscriminator,
+    GaussianNoise,
+    Maxout,
+    infogan_generator,
+    one_hot,
+    salimans_generator,
+)
 
 
 def test_one_hot_is_float_and_exact():

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from dipkit import data
 
@@ -272,16 +273,17 @@ def test_local_folder_spots_the_old_layout(monkeypatch, tmp_path):
 
 
 def test_photos_reads_a_folder_sorted_as_uint8(monkeypatch, tmp_path):
-    from PIL import Image
-
     folder = tmp_path / "DIV2K" / "DIV2K_train_HR"
     folder.mkdir(parents=True)
     Image.fromarray(np.full((4, 6, 3), 200, dtype=np.uint8)).save(folder / "0002.png")
     Image.fromarray(np.full((5, 3), 7, dtype=np.uint8)).save(folder / "0001.png")  # grey: read as RGB
+    for name in ("0010.JPG", "0003.jpg"):
+        Image.fromarray(np.full((8, 8, 3), 100, dtype=np.uint8)).save(folder / name, format="JPEG")
     (folder / "notes.txt").write_text("not a photo")
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
     read = data.photos("div2k/DIV2K_train_HR")
-    assert list(read) == ["0001", "0002"]
+    assert list(read) == ["0001", "0002", "0003", "0010"]  # by file name, not the directory's order
+    assert read["0010"].shape == (8, 8, 3) and read["0010"].dtype == np.uint8
     assert read["0001"].shape == (5, 3, 3) and read["0001"].dtype == np.uint8 and (read["0001"] == 7).all()
     assert read["0002"].shape == (4, 6, 3) and (read["0002"] == 200).all()
 

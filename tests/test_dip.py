@@ -78,7 +78,8 @@ def test_fit_is_deterministic_and_input_noise_matters() -> None:
 
 def test_start_is_seeded_and_keeps_its_streams_apart() -> None:
     first, second = start(3, 20, 24, 4, 8, 2, 2), start(3, 20, 24, 4, 8, 2, 2)
-    assert torch.equal(first.z, second.z) and first.z.shape == (1, 4, 20, 24) and 0 <= first.z.min() <= first.z.max() < 0.1
+    assert torch.equal(first.z, second.z) and first.z.shape == (1, 4, 20, 24)
+    assert 0 <= first.z.min() <= first.z.max() < 0.1
     for a, b in zip(first.net.parameters(), second.net.parameters()):
         assert torch.equal(a, b)
     assert torch.equal(torch.randn(5, generator=first.perturbation), torch.randn(5, generator=second.perturbation))

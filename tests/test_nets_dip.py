@@ -40,7 +40,9 @@ def test_paper_parameter_count() -> None:
     print(f"paper skip net parameters: {n}")
     assert 2.1e6 < n < 2.3e6
     assert n == _expected_skip_params(32, [128] * 5, [128] * 5, [4] * 5, 3) == 2_217_831
-    assert count_parameters(uniform_skip_net(8, 16, 4, 4, out_channels=1)) == _expected_skip_params(8, [16] * 4, [16] * 4, [4] * 4, 1)
+    assert count_parameters(uniform_skip_net(8, 16, 4, 4, out_channels=1)) == _expected_skip_params(
+        8, [16] * 4, [16] * 4, [4] * 4, 1
+    )
 
 
 @pytest.mark.parametrize("pad", ["reflection", "zero"])

@@ -68,8 +68,8 @@ def contract_run(tmp_path_factory) -> dict[str, list[str]]:
         committed_notebook(folder, stem, **spec)
     report_file = folder / "junit.xml"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.notebook_contract", "-p", "no:cacheprovider", "--color=no", "--nbval",
-         "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+        [sys.executable, "-m", "pytest", "-p", "tests.notebook_contract", "-p", "no:cacheprovider", "--color=no",
+         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
          "-o", "addopts=", "--rootdir", str(folder), f"--junitxml={report_file}", str(folder)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )

@@ -21,7 +21,9 @@ def test_write_and_read_round_trip(tmp_path):
     path = report.write(claims_list(), tmp_path / "99_test.claims.json")
     assert json.loads(path.read_text())["chapter"] == "99_test"
     first, second = report.read(path)
-    assert (first.name, first.measured, first.held, first.note, first.tolerance) == ("denoising/gain", 11.2346, True, "tv", 0.5)
+    assert (first.name, first.measured, first.held, first.note, first.tolerance) == (
+        "denoising/gain", 11.2346, True, "tv", 0.5
+    )
     assert (second.paper, second.held, second.profile, second.device, second.rtol) == (1.47, False, "quick", "cpu", 0.1)
 
 
@@ -88,7 +90,8 @@ def test_compare_names_each_change(measured, message):
 def test_compare_reports_a_renamed_claim_and_a_changed_tolerance():
     renamed = [report.Claim(**{**claims_list()[0].__dict__, "name": "denoising/gain_db"}), claims_list()[1]]
     assert report.compare(claims_list(), renamed) == [
-        "claim 'denoising/gain' is no longer recorded", "claim 'denoising/gain_db' is new (not in the committed record)"]
+        "claim 'denoising/gain' is no longer recorded",
+        "claim 'denoising/gain_db' is new (not in the committed record)"]
     wider = [report.Claim(**{**claims_list()[0].__dict__, "tolerance": 5.0}), claims_list()[1]]
     assert report.compare(claims_list(), wider) == [
         "claim 'denoising/gain' declares another tolerance: tolerance=5, rtol=0 (committed tolerance=0.5, rtol=0); "
@@ -99,6 +102,7 @@ def test_load_reads_the_run_folder_then_the_committed_records(tmp_path, monkeypa
     monkeypatch.setenv(report.CLAIMS_DIR_ENV, str(tmp_path))
     report.write(claims_list(), tmp_path / "99_test.claims.json")
     assert report.load("99_test")["sr/rate"].paper == 1.47
-    assert report.load("00_inverse_problems")["denoising/astronaut/best_psnr"].unit == "dB"  # not in tmp_path: committed
+    # not in tmp_path: committed
+    assert report.load("00_inverse_problems")["denoising/astronaut/best_psnr"].unit == "dB"
     with pytest.raises(FileNotFoundError, match="run that chapter first"):
         report.load("98_missing")

@@ -71,7 +71,8 @@ def test_winograd_convolution_matches_the_direct_one(pad: str, size: int) -> Non
 
 
 def test_accelerate_swaps_only_wide_layers_and_restores() -> None:
-    narrow = {type(getattr(p, n)).__name__ for p, n, _ in accelerate(skip_net(in_channels=4, channels_down=[16] * 4, channels_up=[16] * 4, channels_skip=[2] * 4), winograd=True)}
+    quick = skip_net(in_channels=4, channels_down=[16] * 4, channels_up=[16] * 4, channels_skip=[2] * 4)
+    narrow = {type(getattr(p, n)).__name__ for p, n, _ in accelerate(quick, winograd=True)}
     assert narrow == {"PointwiseGEMM"}  # the quick profile's width: no Winograd
     net = paper_skip_net()
     before = [(name, p) for name, p in net.named_parameters()]
@@ -94,7 +95,9 @@ def test_pointwise_gemm_is_the_convolution_bit_for_bit() -> None:
         grads = torch.autograd.grad(direct.square().sum(), [x, *conv.parameters()])
         gemm = PointwiseGEMM(conv)(x)
         assert torch.equal(gemm, direct)
-        assert all(torch.equal(a, b) for a, b in zip(torch.autograd.grad(gemm.square().sum(), [x, *conv.parameters()]), grads))
+        assert all(
+            torch.equal(a, b) for a, b in zip(torch.autograd.grad(gemm.square().sum(), [x, *conv.parameters()]), grads)
+        )
     torch.testing.assert_close(PointwiseGEMM(conv)(x.repeat(2, 1, 1, 1)), conv(x.repeat(2, 1, 1, 1)))  # falls back
 
 

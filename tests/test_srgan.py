@@ -159,7 +159,9 @@ def _fake_checkpoint(folder, last_index: int) -> dict[str, torch.Tensor]:
     with torch.device("meta"):
         features = vgg19(weights=None).features[: last_index + 1]
     generator = torch.Generator().manual_seed(1)
-    state = {f"features.{key}": torch.randn(value.shape, generator=generator) for key, value in features.state_dict().items()}
+    state = {
+        f"features.{key}": torch.randn(value.shape, generator=generator) for key, value in features.state_dict().items()
+    }
     state["classifier.6.bias"] = torch.zeros(1000)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(state, folder / VGG19_FILE)
@@ -185,7 +187,8 @@ def test_vgg_features_loads_the_cached_checkpoint(tmp_path, monkeypatch):
     out = phi(x)
     assert out.shape == (2, 128, 16, 16) and (out >= 0).all()
     # the ImageNet normalisation is applied inside
-    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     assert torch.allclose(out, phi.features((x - mean) / std))
 
 
@@ -202,7 +205,8 @@ def test_vgg_features_fallback_says_so(tmp_path, monkeypatch):
     assert phi.source.startswith("FALLBACK:")
     assert str(tmp_path / VGG19_FILE) in phi.source and "RANDOM weights" in phi.source and "seed 3" in phi.source
     again = vgg_features("VGG22", checkpoint_dir=tmp_path, seed=3)
-    assert all(torch.equal(a, b) for a, b in zip(phi.state_dict().values(), again.state_dict().values()))  # fixed weights
+    # fixed weights
+    assert all(torch.equal(a, b) for a, b in zip(phi.state_dict().values(), again.state_dict().values()))
     other = vgg_features("VGG22", checkpoint_dir=tmp_path, seed=4)
     assert not torch.equal(phi.features[0].weight, other.features[0].weight)
     assert phi(torch.rand(1, 3, 16, 16)).shape == (1, 128, 8, 8)
@@ -232,7 +236,8 @@ def test_total_variation_of_a_ramp_and_a_constant():
     ramp = torch.arange(6.0).repeat(5, 1)[None, None] * 0.1  # 5 x 6, horizontal slope 0.1 per pixel
     # 4 x 5 = 20 grid cells with gradient length 0.1 (no forward difference on the last row and column), over 30 pixels
     assert losses.total_variation(ramp).item() == pytest.approx(0.1 * 20 / 30, rel=1e-5)
-    assert losses.total_variation(ramp.repeat(2, 3, 1, 1)).item() == pytest.approx(3 * 0.1 * 20 / 30, rel=1e-5)  # channels add
+    # channels add
+    assert losses.total_variation(ramp.repeat(2, 3, 1, 1)).item() == pytest.approx(3 * 0.1 * 20 / 30, rel=1e-5)
     flat = torch.full((2, 3, 8, 8), 0.4, requires_grad=True)
     value = losses.total_variation(flat)
     value.backward()

@@ -55,9 +55,11 @@ def test_template_has_the_chapter_anatomy():
     assert len(tagged) == 1, "one code cell tagged 'parameters'"
     parameters = cells[tagged[0]]
     defaults = cli.notebook_parameters(TEMPLATE)  # what papermill and `dipkit run -p` see
-    assigned = [t.id for node in ast.parse(parameters.source).body if isinstance(node, ast.Assign) for t in node.targets]
+    assigned = [
+        t.id for node in ast.parse(parameters.source).body if isinstance(node, ast.Assign) for t in node.targets
+    ]
     assert list(defaults) == assigned
-    assert {"profile": "quick", "device": "cpu", "seed": 0}.items() <= defaults.items()
+    assert {"profile": "quick", "device": "cpu", "seed": 0}.items() <= defaults.items(), defaults
     for line in parameters.source.splitlines():
         assert "paper" in line.partition("#")[2], f"a parameter without its paper value in a comment: {line!r}"
 
@@ -67,7 +69,9 @@ def test_template_has_the_chapter_anatomy():
     assert setup < recorded < saved
     assert "claims.show" in calls(cells[saved].source)
     last = cells[-1]
-    assert last.source.startswith("# NBVAL_IGNORE_OUTPUT") and "repro.print_environment" in calls(last.source)
+    assert last.source.startswith("# NBVAL_IGNORE_OUTPUT") and "repro.print_environment" in calls(last.source), (
+        f"the last code cell is not '# NBVAL_IGNORE_OUTPUT' + repro.print_environment(device):\n{last.source}"
+    )
 
 
 def test_template_is_committed_without_outputs():
@@ -125,7 +129,7 @@ def test_template_runs_and_records_one_claim(tmp_path):
         )
     executed = nbformat.read(output, as_version=4)
     outputs = [out for cell in code_cells(executed) for out in cell.outputs]
-    assert not [out for out in outputs if out.output_type == "error" or out.get("name") == "stderr"]
+    assert not [out for out in outputs if out.get("name") == "stderr"], "the template writes to stderr"
     assert any("image/png" in out.get("data", {}) for out in outputs), "the example shows no picture"
     assert "torch" in "".join(out.get("text", "") for out in code_cells(executed)[-1].outputs)
 

@@ -103,7 +103,8 @@ def test_bernoulli_nll_sums_over_pixels() -> None:
 
 
 def test_paper_mnist_model_size_and_shapes() -> None:
-    # appendix C with D = 784, 500 hidden units, J = 20: encoder 784*500+500 + 2*(500*20+20), decoder 20*500+500 + 500*784+784
+    # appendix C with D = 784, 500 hidden units, J = 20: encoder 784*500+500 + 2*(500*20+20),
+    # decoder 20*500+500 + 500*784+784
     model = VAE(784, 500, 20)
     assert count_parameters(model) == (784 * 500 + 500) + 2 * (500 * 20 + 20) + (20 * 500 + 500) + (500 * 784 + 784)
     x = torch.rand(7, 1, 28, 28)

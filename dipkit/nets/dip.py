@@ -132,7 +132,9 @@ def skip_net(
     return nn.Sequential(*layers)
 
 
-def uniform_skip_net(in_channels: int, channels: int, levels: int, skip_channels: int, out_channels: int = 3) -> nn.Module:
+def uniform_skip_net(
+    in_channels: int, channels: int, levels: int, skip_channels: int, out_channels: int = 3
+) -> nn.Module:
     """The skip net with the same width at every level, as the paper's default and the chapters' profiles use it."""
     return skip_net(
         in_channels=in_channels, out_channels=out_channels, channels_down=[channels] * levels,

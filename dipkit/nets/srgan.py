@@ -145,7 +145,9 @@ def vgg19_layer_index(layer: str) -> int:
     match = re.fullmatch(r"VGG([1-5])([1-4])", layer)
     convs_per_block = (2, 2, 4, 4, 4)  # VGG-19, configuration E
     if not match or int(match[2]) > convs_per_block[int(match[1]) - 1]:
-        raise ValueError(f"unknown VGG-19 layer {layer!r}; accepted: VGG11, VGG12, VGG21, VGG22, VGG31..VGG34, VGG41..VGG54")
+        raise ValueError(
+            f"unknown VGG-19 layer {layer!r}; accepted: VGG11, VGG12, VGG21, VGG22, VGG31..VGG34, VGG41..VGG54"
+        )
     block, conv = int(match[1]), int(match[2])
     # each conv is followed by its ReLU (2 modules), each finished block by a max-pool (1 module)
     index = sum(2 * n + 1 for n in convs_per_block[: block - 1]) + 2 * conv - 1
@@ -166,7 +168,7 @@ class VGGFeatures(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> "VGGFeatures":
+    def train(self, mode: bool = True) -> VGGFeatures:
         return super().train(False)  # a fixed loss network: never in training mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -185,7 +187,9 @@ def _shown(path: Path) -> str:
     return f"torch.hub.get_dir()/{path.relative_to(hub)}" if path.is_relative_to(hub) else str(path)
 
 
-def vgg_features(layer: str = "VGG54", download: bool = False, checkpoint_dir: str | Path | None = None, seed: int = 0) -> VGGFeatures:
+def vgg_features(
+    layer: str = "VGG54", download: bool = False, checkpoint_dir: str | Path | None = None, seed: int = 0
+) -> VGGFeatures:
     """VGG-19 up to phi_{i,j}, with torchvision's pretrained ImageNet weights when they are at hand.
 
     The weights are read from torch.hub's cache (:func:`vgg19_checkpoint`); with ``download=True`` a
@@ -219,9 +223,14 @@ def vgg_features(layer: str = "VGG54", download: bool = False, checkpoint_dir: s
         wanted = {key: value for key, value in wanted.items() if int(key.split(".")[0]) < cut}
         missing = sorted(set(features.state_dict()) - set(wanted))
         if missing:
-            raise ValueError(f"{_shown(path)} is not a VGG-19 checkpoint: it lacks features.{missing[0]} (and {len(missing) - 1} more)")
+            raise ValueError(
+                f"{_shown(path)} is not a VGG-19 checkpoint: it lacks features.{missing[0]} "
+                f"(and {len(missing) - 1} more)"
+            )
         features.load_state_dict(wanted)
-        return VGGFeatures(features, layer, True, f"pretrained VGG-19 (ImageNet, torchvision) {layer} from {_shown(path)}")
+        return VGGFeatures(
+            features, layer, True, f"pretrained VGG-19 (ImageNet, torchvision) {layer} from {_shown(path)}"
+        )
 
     generator = torch.Generator().manual_seed(seed)
     for module in features:
