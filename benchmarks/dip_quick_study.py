@@ -19,11 +19,11 @@ import os
 import time
 from pathlib import Path
 
-# (input channels, channels, levels), input noise, steps, per task; "16x4" is the quick network before issue 12
-CONFIGS = {"16x4": (8, 16, 4), "32x4": (16, 32, 4)}
+# name: (input channels, channels per level, levels, skip channels); the authors' inpainting net keeps wide skips
+CONFIGS = {"16x4": (8, 16, 4, 4), "32x4": (16, 32, 4, 4), "16x4s16": (8, 16, 4, 16)}
 TASKS = {  # task: (steps, {input-noise label: std}, configurations)
     "denoising": (2000, {"z fixed": 0.0, "z perturbed 1/30": 1 / 30}, ["16x4", "32x4"]),
-    "inpainting_drop50": (3000, {"z fixed": 0.0, "z perturbed 0.03": 0.03}, ["16x4", "32x4"]),
+    "inpainting_drop50": (3000, {"z fixed": 0.0, "z perturbed 0.03": 0.03}, ["16x4", "32x4", "16x4s16"]),
     "inpainting_text": (3000, {"z fixed": 0.0, "z perturbed 0.03": 0.03}, ["16x4"]),
     "sr4x": (2000, {"z perturbed 0.03": 0.03}, ["16x4", "32x4"]),
 }
@@ -52,8 +52,8 @@ def run(task: str, config: str, noise_label: str) -> dict:
     repro.setup(SEED, "cpu")
     clean, operators, observed = observations()
     steps, noises, _ = TASKS[task]
-    inputs, channels, levels = CONFIGS[config]
-    net, z, perturbation = dip.start(SEED, SIZE, SIZE, inputs, channels, levels, 4)
+    inputs, channels, levels, skip = CONFIGS[config]
+    net, z, perturbation = dip.start(SEED, SIZE, SIZE, inputs, channels, levels, skip)
     stopper = stopping.WindowedVarianceStopper(50, 200) if task == "denoising" else None
     metric = metrics.sr_psnr if task == "sr4x" else metrics.psnr
     result = dip.fit(net, z, operators[task], observed[task], steps, input_noise_std=noises[noise_label],
