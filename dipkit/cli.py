@@ -51,9 +51,15 @@ class Outcome:
 
 def available_notebooks() -> dict[str, Path]:
     """The book's chapters by stem, in reading order: ``notebooks/NN_name.ipynb``. A notebook whose name starts
-    with ``_`` (``_template.ipynb``, the chapter template) is not a chapter: ``list``, ``run --all`` and
-    ``refresh --all`` skip it, and ``run`` and ``refresh`` refuse it by name (:func:`find_notebook`)."""
+    with ``_`` (``_template.ipynb``, the chapter template) is not a chapter: ``list`` and ``run --all`` skip it,
+    and ``run`` refuses it by name (:func:`find_notebook`). It is still a committed, validated baseline, which
+    ``refresh`` re-executes (:func:`committed_notebooks`)."""
     return {path.stem: path for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
+
+
+def committed_notebooks() -> dict[str, Path]:
+    """Every committed executed notebook nbval validates: the chapters and the template."""
+    return {**available_notebooks(), **{path.stem: path for path in sorted(NOTEBOOKS.glob("_*.ipynb"))}}
 
 
 def available_profiles() -> list[str]:
@@ -61,11 +67,11 @@ def available_profiles() -> list[str]:
     return ["quick"] + sorted(path.stem for path in PROFILES.glob("*.yaml"))
 
 
-def find_notebook(name: str) -> Path:
-    """Accept a path, a stem (``00_inverse_problems``) or a chapter number (``00``)."""
-    notebooks = available_notebooks()
+def find_notebook(name: str, template: bool = False) -> Path:
+    """Accept a path, a stem (``00_inverse_problems``) or a chapter number (``00``); ``template``: also ``_*``."""
+    notebooks = committed_notebooks() if template else available_notebooks()
     stem = Path(name).name.removesuffix(".ipynb")
-    if stem.startswith("_"):
+    if stem.startswith("_") and not template:
         raise UsageError(
             f"{stem}.ipynb is not a chapter (names starting with '_' are not); to write one, copy "
             "notebooks/_template.ipynb to notebooks/NN_method.ipynb (CONTRIBUTING.md, \"Adding a chapter\")"
@@ -262,7 +268,8 @@ def refresh(names: list[str], run_all: bool) -> list[Outcome]:
     """
     if run_all == bool(names):
         raise UsageError("name notebooks to refresh, or pass --all (not both)")
-    notebooks = list(available_notebooks().values()) if run_all else [find_notebook(name) for name in names]
+    notebooks = (list(committed_notebooks().values()) if run_all
+                 else [find_notebook(name, template=True) for name in names])
     os.environ.update(TQDM_DISABLE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
     outcomes = []
     for index, path in enumerate(notebooks, 1):

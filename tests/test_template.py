@@ -1,8 +1,9 @@
 """notebooks/_template.ipynb: a chapter's anatomy, ready to copy, never a chapter itself.
 
-The template is committed without outputs; the book, nbval and ``dipkit list`` / ``run --all`` / ``refresh --all``
-leave it out, and ``dipkit run`` / ``refresh`` refuse it by name. It must still run top to bottom and record
-its one claim, so that a copy starts from a notebook that works.
+The template is committed executed, with its claims record, like every notebook in ``notebooks/``: nbval
+validates it and ``dipkit refresh`` re-executes it. The book, ``dipkit list`` and ``run --all`` leave it out,
+and ``dipkit run`` refuses it by name. It runs top to bottom and records its one claim, so that a copy starts
+from a notebook that works.
 """
 
 import ast
@@ -74,17 +75,19 @@ def test_template_has_the_chapter_anatomy():
     )
 
 
-def test_template_is_committed_without_outputs():
+def test_template_is_committed_executed_with_its_claims_record():
     notebook = nbformat.read(TEMPLATE, as_version=4)
     for cell in code_cells(notebook):
-        assert cell.outputs == [] and cell.execution_count is None, f"outputs committed in:\n{cell.source}"
-    assert "papermill" not in notebook.metadata, "the template was committed executed"
+        assert cell.execution_count is not None, f"not executed:\n{cell.source}"
+        assert not [out for out in cell.outputs if out.output_type == "error"], f"failed:\n{cell.source}"
+    committed = report.read(TEMPLATE.with_suffix(".claims.json"))
+    assert committed == report.from_notebook(TEMPLATE), "the claims record is not the committed notebook's"
 
 
 def test_template_is_not_a_chapter(tmp_path, monkeypatch, capsys):
     assert cli.available_notebooks(), "no chapters found"
     assert TEMPLATE not in cli.available_notebooks().values()
-    for argv in (["run", "notebooks/_template.ipynb"], ["run", "_template"], ["refresh", "_template"]):
+    for argv in (["run", "notebooks/_template.ipynb"], ["run", "_template"]):
         assert cli.main(argv) == 2
         assert "_template.ipynb is not a chapter" in capsys.readouterr().err
     # A copy under a chapter's name is a chapter, with the template's parameters.
@@ -92,6 +95,8 @@ def test_template_is_not_a_chapter(tmp_path, monkeypatch, capsys):
     shutil.copy(TEMPLATE, tmp_path / "07_method.ipynb")
     monkeypatch.setattr(cli, "NOTEBOOKS", tmp_path)
     assert list(cli.available_notebooks()) == ["07_method"]
+    assert list(cli.committed_notebooks()) == ["07_method", "_template"]  # what refresh --all re-executes
+    assert cli.find_notebook("_template", template=True) == tmp_path / "_template.ipynb"
     [(path, parameters)] = cli.plan(["07"], False, "quick", "cpu", ["sigma=50"])
     assert path == tmp_path / "07_method.ipynb" and parameters == {"sigma": 50, "profile": "quick", "device": "cpu"}
 
@@ -106,15 +111,15 @@ def test_template_is_left_out_of_the_book():
     assert "_template" not in (ROOT / "_toc.yml").read_text()
 
 
-def test_nbval_does_not_collect_the_template():
-    """pytest's own collection, with the project's addopts (nbval on, notebooks/_*.ipynb ignored)."""
+def test_nbval_collects_the_template():
+    """pytest's own collection, with the project's addopts: the template is validated like a chapter."""
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider", "notebooks"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert collected.returncode == 0, collected.stdout + collected.stderr
     assert "notebooks/01_deep_image_prior.ipynb::" in collected.stdout
-    assert "_template" not in collected.stdout
+    assert "notebooks/_template.ipynb::" in collected.stdout
 
 
 def test_template_runs_and_records_one_claim(tmp_path):
