@@ -28,6 +28,7 @@ Images are float32 arrays in [0, 1], ``(H, W)`` for grey and ``(H, W, 3)`` for c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import warnings
@@ -47,7 +48,7 @@ with warnings.catch_warnings():
 import skimage.data
 import torch
 from PIL import Image
-from skimage.transform import resize
+from skimage.transform import rescale, resize
 
 TEST_IMAGES = {
     "astronaut": "Eileen Collins, NASA (colour, 512x512)",
@@ -108,6 +109,14 @@ DATASETS: dict[str, Dataset] = {
             "wheel",
             url="https://scikit-image.org/docs/stable/api/skimage.data.html",
             note="each photo's source and licence are in its skimage.data docstring",
+        ),
+        Dataset(
+            "photo-crops",
+            "square colour crops of the photographs shipped in scikit-image and scikit-learn (NATURAL_PHOTOS), "
+            "split by photograph (PHOTO_SPLITS), read by photo_crops()",
+            "wheel",
+            url="https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_sample_images.html",
+            note="china and flower: scikit-learn's sample images (Creative Commons); the others: skimage.data",
         ),
         Dataset(
             "digits",
@@ -214,6 +223,76 @@ def test_image(name: str, size: int | None = None) -> np.ndarray:
     if size is not None:
         image = square_crop(image, size)
     return image
+
+
+NATURAL_PHOTOS = {
+    "astronaut": "Eileen Collins, NASA (skimage, 512x512)",
+    "coffee": "a cup of coffee (skimage, 400x600)",
+    "rocket": "a rocket launch (skimage, 427x640)",
+    "motorcycle": "a motorcycle, the left view of skimage's stereo pair (500x741)",
+    "china": "a Chinese temple (scikit-learn, 427x640)",
+    "chelsea": "a cat (skimage, 300x451)",
+    "flower": "a flower (scikit-learn, 427x640)",
+}
+"""The colour photographs of real scenes that ship inside the installed wheels (no download ever)."""
+
+PHOTO_SPLITS = {
+    "train": ("astronaut", "coffee", "rocket", "motorcycle"),
+    "validation": ("china",),
+    "test": ("chelsea", "flower"),
+}
+"""Split by photograph, not by crop: no test crop overlaps a training photo, as a held-out set should."""
+
+
+def natural_photo(name: str) -> np.ndarray:
+    """One of :data:`NATURAL_PHOTOS` as a float32 ``(H, W, 3)`` array in [0, 1]."""
+    if name not in NATURAL_PHOTOS:
+        raise ValueError(f"unknown photo {name!r}; accepted: {', '.join(NATURAL_PHOTOS)}")
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        image = load_sample_image(f"{name}.jpg")
+    elif name == "motorcycle":
+        image = skimage.data.stereo_motorcycle()[0]
+    else:
+        image = getattr(skimage.data, name)()
+    return image.astype(np.float32) / 255.0
+
+
+@functools.cache
+def _photo_scales(name: str, scales: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """The photo shrunk by each factor in ``scales`` (anti-aliased), so a crop can show a wider view."""
+    photo = natural_photo(name)
+    views = tuple(photo if s == 1 else rescale(photo, 1 / s, channel_axis=2, anti_aliasing=True) for s in scales)
+    for view in views:
+        view.setflags(write=False)  # cached: shared by every call
+    return views
+
+
+def photo_crops(
+    split: str, count: int, size: int = 32, seed: int = 0, scales: tuple[int, ...] = (1, 2, 4)
+) -> np.ndarray:
+    """``count`` random ``size`` x ``size`` colour crops of the photographs of one :data:`PHOTO_SPLITS` split.
+
+    Each crop picks a photograph of the split, a zoom out of ``scales`` (the photo shrunk 1x, 2x, 4x, so
+    crops show texture and whole objects alike), a position and a left-right flip, all from ``seed``:
+    the same arguments give the same ``(count, size, size, 3)`` float32 array in [0, 1].
+    """
+    if split not in PHOTO_SPLITS:
+        raise ValueError(f"unknown split {split!r}; accepted: {', '.join(PHOTO_SPLITS)}")
+    if count < 1 or size < 4:
+        raise ValueError(f"count must be at least 1 and size at least 4 pixels, got count={count}, size={size}")
+    rng = np.random.default_rng([seed, list(PHOTO_SPLITS).index(split)])
+    names = PHOTO_SPLITS[split]
+    crops = np.empty((count, size, size, 3), dtype=np.float32)
+    for i in range(count):
+        views = _photo_scales(names[rng.integers(len(names))], tuple(scales))
+        view = views[rng.integers(len(views))]
+        top = rng.integers(view.shape[0] - size + 1)
+        left = rng.integers(view.shape[1] - size + 1)
+        crop = view[top : top + size, left : left + size]
+        crops[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
+    return crops.clip(0, 1)
 
 
 SPLITS = ("train", "test", "all")

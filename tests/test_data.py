@@ -226,7 +226,7 @@ def test_a_malformed_dataset_is_refused():
 
 
 def test_unknown_dataset_lists_the_names():
-    with pytest.raises(ValueError, match="unknown dataset 'imagenet'; accepted: skimage, digits, mnist, dip"):
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'; accepted: skimage, photo-crops, digits, mnist"):
         data.dataset("imagenet")
     with pytest.raises(ValueError, match="accepted: skimage"):
         data.local_folder("imagenet")
@@ -297,3 +297,28 @@ def test_photos_refuses_an_empty_or_missing_folder(monkeypatch, tmp_path):
         data.photos("div2k/DIV2K_train_HR")
     with pytest.raises(data.DataUnavailableError, match="'mnist' is not at"):
         data.photos("mnist")
+
+
+def test_natural_photos_are_colour_and_split_by_photograph():
+    for name in data.NATURAL_PHOTOS:
+        photo = data.natural_photo(name)
+        assert photo.ndim == 3 and photo.shape[2] == 3 and photo.dtype == np.float32 and photo.max() <= 1.0
+    splits = [set(names) for names in data.PHOTO_SPLITS.values()]
+    assert set().union(*splits) == set(data.NATURAL_PHOTOS)
+    assert sum(len(names) for names in splits) == len(data.NATURAL_PHOTOS)  # no photo in two splits
+    with pytest.raises(ValueError, match="accepted: astronaut"):
+        data.natural_photo("lena")
+
+
+def test_photo_crops_are_seeded_and_come_from_their_split():
+    crops = data.photo_crops("test", 16, size=24, seed=3)
+    assert crops.shape == (16, 24, 24, 3) and crops.dtype == np.float32
+    np.testing.assert_array_equal(crops, data.photo_crops("test", 16, size=24, seed=3))
+    assert not np.array_equal(crops, data.photo_crops("test", 16, size=24, seed=4))
+    # every unzoomed crop is found, pixel for pixel, in one photograph of its split (or its mirror image)
+    for crop in data.photo_crops("validation", 4, size=8, scales=(1,)):
+        photo = data.natural_photo("china")
+        windows = np.lib.stride_tricks.sliding_window_view(photo, (8, 8, 3))[..., 0, :, :, :]
+        assert any(np.all(windows == c, axis=(-3, -2, -1)).any() for c in (crop, crop[:, ::-1]))
+    with pytest.raises(ValueError, match="accepted: train, validation, test"):
+        data.photo_crops("val", 4)
