@@ -16,7 +16,7 @@ To add a chapter's dataset (pix2pix's facades, CUB birds, ...), add one entry to
 :data:`DATASETS`, with its folder under ``DIPKIT_DATA`` and the public URL a reader gets it from::
 
     Dataset("facades", "pix2pix's CMP facades, photo/label pairs", "DIPKIT_DATA", folder="facades",
-            url="http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"),
+            url="https://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"),
 
 then read it with :func:`photos` (``photos("facades/train")``) or from :func:`local_folder`, which say
 where it should be when it is missing; ``tests/test_data.py`` checks every entry. Only this module reads
@@ -152,6 +152,38 @@ DATASETS: dict[str, Dataset] = {
             folder="DIV2K",
             url="https://data.vision.ee.ethz.ch/cvl/DIV2K/",
             note="Agustsson & Timofte, NTIRE 2017; for academic research only",
+        ),
+        Dataset(
+            "street-scenes",
+            "label maps of street scenes (sky, building, window, vegetation, road) laid out at random and the "
+            "photos rendered from them with real textures, read by street_scenes(); the pix2pix and CRN chapters",
+            "generated",
+            url="https://scikit-image.org/docs/stable/api/skimage.data.html",
+            note="textures: skimage.data's brick, grass and gravel and the sky of its rocket photo",
+        ),
+        Dataset(
+            "edges-photos",
+            "Canny edge maps of photo_crops() and the crops themselves, read by edge_pairs()",
+            "generated",
+            url="https://scikit-image.org/docs/stable/api/skimage.feature.html#skimage.feature.canny",
+        ),
+        Dataset(
+            "facades",
+            "pix2pix's CMP Facades: 606 pairs of a facade photo and its label map, side by side in one 256x512 jpg "
+            "(train/val/test), read by photos('facades/train'); never downloaded",
+            "DIPKIT_DATA",
+            folder="facades",
+            url="https://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz",
+            note="Tylecek & Sara, the CMP Facade Database, GCPR 2013",
+        ),
+        Dataset(
+            "cityscapes",
+            "pix2pix's Cityscapes pairs: 2975 + 500 street photos and their label maps, side by side in 256x512 "
+            "jpgs (train/val), read by photos('cityscapes/train'); never downloaded",
+            "DIPKIT_DATA",
+            folder="cityscapes",
+            url="https://www.cityscapes-dataset.com/",
+            note="Cordts et al., CVPR 2016; registration required, for non-commercial research",
         ),
     )
 }
@@ -293,6 +325,127 @@ def photo_crops(
         crop = view[top : top + size, left : left + size]
         crops[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
     return crops.clip(0, 1)
+
+
+def edge_pairs(split: str, count: int, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """pix2pix's edges -> photo task on real photographs: ``(edges, photos)`` for :func:`photo_crops`.
+
+    ``edges`` is the ``(count, size, size)`` float32 Canny edge map (0 or 1) of each crop's grey level,
+    ``photos`` the ``(count, size, size, 3)`` crops; split by photograph as :func:`photo_crops`.
+    """
+    from skimage.color import rgb2gray
+    from skimage.feature import canny
+
+    crops = photo_crops(split, count, size, seed)
+    edges = np.stack([canny(rgb2gray(crop), sigma=1.0) for crop in crops]).astype(np.float32)
+    return edges, crops
+
+
+STREET_CLASSES = ("sky", "building", "window", "vegetation", "road")
+"""The classes of :func:`street_scenes`, in label order."""
+
+STREET_PAINTS = ((0.8, 0.45, 0.3), (0.85, 0.75, 0.5), (0.6, 0.62, 0.65), (0.45, 0.7, 0.3))
+"""Terracotta, sand, grey, green: the colours a wall, a lawn or a road may take in :func:`street_scenes`.
+
+Shared by the three materials, so a colour does not tell the class: the texture does (brick, grass,
+gravel). A label map leaves four equally likely paints per region, and their average is none of them."""
+
+
+@functools.cache
+def _street_textures() -> dict[str, np.ndarray]:
+    """Grey-level texture photos for the materials, and a patch of real sky (colour) from skimage's rocket."""
+    textures = {name: getattr(skimage.data, name)().astype(np.float32) / 255.0 for name in ("brick", "grass", "gravel")}
+    textures["sky"] = skimage.data.rocket()[0:200, 340:520].astype(np.float32) / 255.0  # dusk sky, no tower
+    for texture in textures.values():
+        texture.setflags(write=False)
+    return textures
+
+
+def _street_layout(size: int, rng: np.random.Generator) -> np.ndarray:
+    """One ``(size, size)`` label map: buildings with windows on a ground line, trees, a grass verge, a road."""
+    sky, building, window, vegetation, road = range(len(STREET_CLASSES))
+    labels = np.full((size, size), sky, dtype=np.int64)
+    rows, cols = np.mgrid[0:size, 0:size]
+    ground = int(size * rng.uniform(0.5, 0.65))
+    x = int(rng.integers(-size // 8, 1))
+    while x < size:  # a row of buildings along the ground line, some gaps between them
+        width = int(size * rng.uniform(0.2, 0.45))
+        top = ground - int(size * rng.uniform(0.25, 0.5))
+        labels[max(top, 0) : ground, max(x, 0) : x + width] = building
+        step = int(rng.integers(3, 5))  # a grid of windows, one pixel of wall around each
+        pane = rows[max(top, 0) : ground, max(x, 0) : x + width], cols[max(top, 0) : ground, max(x, 0) : x + width]
+        inside = ((pane[0] - top) % step >= 1) & ((pane[0] - top) % step < step - 1)
+        inside &= ((pane[1] - x) % step >= 1) & ((pane[1] - x) % step < step - 1)
+        inside &= (pane[0] - top >= 1) & (ground - pane[0] > 2) & (pane[1] - x >= 1) & (x + width - pane[1] > 1)
+        labels[max(top, 0) : ground, max(x, 0) : x + width][inside] = window
+        x += width + (int(size * rng.uniform(0.05, 0.15)) if rng.random() < 0.35 else 0)
+    labels[ground:] = vegetation  # a grass verge below the buildings
+    for _ in range(int(rng.integers(1, 4))):  # trees in front of the buildings
+        cx, radius = rng.uniform(0, size), size * rng.uniform(0.07, 0.16)
+        cy = ground - radius * rng.uniform(0.3, 1.0)
+        labels[(rows - cy) ** 2 + ((cols - cx) / 1.3) ** 2 < radius**2] = vegetation
+    road_top = ground + max(int(size * rng.uniform(0.03, 0.1)), 1)
+    vanish = size * rng.uniform(0.3, 0.7)  # the road narrows towards a vanishing point on the horizon
+    half = (rows - ground) / (size - ground) * size * rng.uniform(0.6, 0.9)
+    labels[(rows >= road_top) & (np.abs(cols - vanish) < half)] = road
+    return labels
+
+
+def _texture_canvas(texture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A ``size`` x ``size`` piece of ``texture`` at a random zoom out (2x to 4x) and position."""
+    zoom = int(rng.integers(2, 5))
+    side = size * zoom
+    top = rng.integers(texture.shape[0] - side + 1)
+    left = rng.integers(texture.shape[1] - side + 1)
+    piece = texture[top : top + side, left : left + side]
+    shrunk = piece.reshape(size, zoom, size, zoom, *piece.shape[2:]).mean(axis=(1, 3))  # area averaging
+    return shrunk if shrunk.ndim == 3 else shrunk[..., None]
+
+
+def _render_street(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Fill each class of ``labels`` with its real texture, tinted, then light the scene (brightness, gradient)."""
+    size = labels.shape[0]
+    textures = _street_textures()
+    paints = rng.integers(len(STREET_PAINTS), size=3)  # each material takes one paint, independently
+    materials = {  # class -> (texture, tint): the sky keeps its own colour
+        "sky": (textures["sky"], (1.0, 1.0, 1.0)),
+        "building": (textures["brick"], STREET_PAINTS[paints[0]]),
+        "window": (textures["sky"], (0.35, 0.4, 0.5)),  # glass: the sky, reflected and darker
+        "vegetation": (textures["grass"], STREET_PAINTS[paints[1]]),
+        "road": (textures["gravel"], STREET_PAINTS[paints[2]]),
+    }
+    photo = np.zeros((size, size, 3), dtype=np.float32)
+    for label, name in enumerate(STREET_CLASSES):
+        texture, tint = materials[name]
+        mask = labels == label
+        if mask.any():
+            canvas = _texture_canvas(texture, size, rng) * np.asarray(tint, dtype=np.float32)
+            photo[mask] = canvas[mask]
+    light = rng.uniform(0.75, 1.25) * (1 + rng.uniform(-0.25, 0.25) * np.linspace(-1, 1, size))[None, :, None]
+    return (photo * light).clip(0, 1).astype(np.float32)
+
+
+def street_scenes(
+    split: str, count: int, size: int = 32, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """pix2pix's labels -> photo task, made here: ``(labels, photos)`` of ``count`` street scenes.
+
+    ``labels`` is ``(count, size, size)`` int64 in ``range(len(STREET_CLASSES))``, laid out at random like a
+    street (buildings with windows on a ground line, trees, a grass verge, a road towards a vanishing point);
+    ``photos`` ``(count, size, size, 3)`` float32 in [0, 1], each class filled with a real texture (skimage's
+    brick, grass, gravel; the sky of its rocket photo) at a random zoom, tinted (walls of several colours)
+    and lit (brightness and a left-right gradient). The layouts are the content; the textures' positions,
+    the wall colour and the light are what a label map does not say. Splits ("train", "validation",
+    "test") are independent draws; everything follows from ``(split, seed)``.
+    """
+    if split not in PHOTO_SPLITS:
+        raise ValueError(f"unknown split {split!r}; accepted: {', '.join(PHOTO_SPLITS)}")
+    if count < 1 or size < 16:
+        raise ValueError(f"count must be at least 1 and size at least 16 pixels, got count={count}, size={size}")
+    rng = np.random.default_rng([seed, list(PHOTO_SPLITS).index(split), 1])
+    labels = np.stack([_street_layout(size, rng) for _ in range(count)])
+    photos = np.stack([_render_street(layout, rng) for layout in labels])
+    return labels, photos
 
 
 SPLITS = ("train", "test", "all")

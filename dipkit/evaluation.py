@@ -7,6 +7,9 @@
   real and generated samples in its feature space (the FID recipe with our own classifier in place of
   Inception, which needs downloaded weights), and the Inception score of Salimans et al. (2016) with
   the same classifier.
+* The FCN-score of pix2pix (Isola et al. 2017, Table 1): a segmentation network trained only on real
+  photos labels generated ones, scored against the label maps they were made from with the FCN paper's
+  per-pixel accuracy, per-class accuracy and class IoU (Long, Shelhamer, Darrell 2015, Section 5).
 * Clusters against labels: the accuracy of unsupervised categories (InfoGAN's code) after matching them
   to the classes one-to-one with the Hungarian method.
 """
@@ -218,3 +221,84 @@ def hungarian_accuracy(
     np.add.at(table, (p, t), 1)
     rows, columns = linear_sum_assignment(table, maximize=True)
     return float(table[rows, columns].sum() / p.size), {int(r): int(c) for r, c in zip(rows, columns)}
+
+
+class Segmenter(nn.Module):
+    """A fully convolutional labeller of colour images: ``layers`` 3x3 conv-BN-ReLU layers, a 1x1 classifier.
+
+    Its receptive field is ``2 * layers + 1`` pixels, so it judges each pixel by the appearance around it
+    (colour, texture) rather than by where it sits in the layout: a blurred or wrong texture is
+    mislabelled even where the layout is right, which is what the FCN-score is for. Inputs (N, 3, H, W)
+    in [0, 1]; returns (N, classes, H, W) logits.
+    """
+
+    def __init__(self, classes: int, width: int = 16, layers: int = 4) -> None:
+        super().__init__()
+        blocks, c_in = [], 3
+        for _ in range(layers):
+            blocks += [nn.Conv2d(c_in, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+            c_in = width
+        self.net = nn.Sequential(*blocks, nn.Conv2d(width, classes, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def _as_images(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(N, H, W, 3) arrays or (N, 3, H, W) tensors to an (N, 3, H, W) float tensor."""
+    if isinstance(images, np.ndarray) and images.ndim == 4 and images.shape[-1] == 3:
+        images = images.transpose(0, 3, 1, 2)
+    return torch.as_tensor(np.ascontiguousarray(images) if isinstance(images, np.ndarray) else images,
+                           dtype=torch.float32)
+
+
+def train_segmenter(
+    photos: np.ndarray, labels: np.ndarray, classes: int, steps: int = 300, batch: int = 16, lr: float = 2e-3,
+    seed: int = 0, width: int = 16, layers: int = 4,
+) -> Segmenter:
+    """Train :class:`Segmenter` on real ``photos`` (N, H, W, 3) in [0, 1] and their ``labels`` (N, H, W).
+
+    Per-pixel cross-entropy, Adam; deterministic for a given seed (weights and minibatches).
+    """
+    x, y = _as_images(photos), torch.as_tensor(labels, dtype=torch.int64)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Segmenter(classes, width, layers)
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        index = torch.randint(0, len(x), (batch,), generator=generator)
+        optimizer.zero_grad()
+        F.cross_entropy(model(x[index]), y[index]).backward()
+        optimizer.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def segment(model: Segmenter, photos: np.ndarray | torch.Tensor, chunk: int = 256) -> np.ndarray:
+    """The most probable class of every pixel: (N, H, W) int64 for (N, H, W, 3) photos in [0, 1]."""
+    x = _as_images(photos)
+    return torch.cat([model(x[i : i + chunk]).argmax(1) for i in range(0, len(x), chunk)]).numpy()
+
+
+def segmentation_scores(predicted: np.ndarray, target: np.ndarray, classes: int) -> dict[str, float]:
+    """The FCN paper's scores of a labelling against the truth, from the confusion counts n_ij.
+
+    With n_ij the pixels of class i labelled j and t_i = sum_j n_ij: per-pixel accuracy sum_i n_ii / sum_i t_i,
+    per-class accuracy mean_i n_ii / t_i, class IoU mean_i n_ii / (t_i + sum_j n_ji - n_ii); the means run over
+    the classes present in ``target``.
+    """
+    p, t = np.asarray(predicted, dtype=np.int64).ravel(), np.asarray(target, dtype=np.int64).ravel()
+    if p.shape != t.shape or p.size == 0:
+        raise ValueError(f"need two non-empty label maps of one shape, got {np.shape(predicted)}, {np.shape(target)}")
+    if min(p.min(), t.min()) < 0 or max(p.max(), t.max()) >= classes:
+        raise ValueError(f"labels must lie in 0..{classes - 1}")
+    n = np.bincount(t * classes + p, minlength=classes * classes).reshape(classes, classes)  # n[i, j]
+    hits, truth, labelled = np.diag(n), n.sum(axis=1), n.sum(axis=0)
+    present = truth > 0
+    return {
+        "pixel_accuracy": float(hits.sum() / truth.sum()),
+        "class_accuracy": float((hits[present] / truth[present]).mean()),
+        "class_iou": float((hits[present] / (truth + labelled - hits)[present]).mean()),
+    }

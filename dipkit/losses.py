@@ -2,7 +2,7 @@
 
 Sections: the VAE's KL term and reconstruction term (Kingma & Welling 2014); the GAN value function and its
 generator losses (Goodfellow et al. 2014); the conditional GANs' (semi-supervised K+1 classes and
-feature matching, InfoGAN's L_I, AC-GAN's L_C). Reconstruction/perceptual losses join as chapters need them.
+feature matching, InfoGAN's L_I, AC-GAN's L_C); SRGAN's perceptual loss; pix2pix's L_cGAN + lambda L_L1.
 """
 
 from __future__ import annotations
@@ -135,3 +135,26 @@ def auxiliary_class_loss(
     Both D and G minimise it (D maximises L_S + L_C, G maximises L_C - L_S).
     """
     return F.cross_entropy(real_class_logits, real_labels) + F.cross_entropy(fake_class_logits, fake_labels)
+
+
+# --- pix2pix (Isola et al. 2017) -------------------------------------------------------------
+# G* = arg min_G max_D L_cGAN(G, D) + lambda L_L1(G), lambda = 100   (eq. 4)
+# L_cGAN(G, D) = E_{x,y}[log D(x, y)] + E_{x,z}[log(1 - D(x, G(x, z)))]   (eq. 1): gan_value above, on the
+# PatchGAN's map of patch logits (the mean over patches is the paper's "averaging all responses");
+# L_GAN, the unconditional variant, is the same with D(y) and D(G(x, z)), D not shown x (eq. 2).
+
+
+def pix2pix_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """D's loss, halved: "we divide the objective by 2 while optimizing D, which slows down the rate at which
+    D learns relative to G" (Section 3.3)."""
+    return 0.5 * discriminator_loss(real_logits, fake_logits)
+
+
+def pix2pix_generator_loss(
+    fake_logits: torch.Tensor | None, fake: torch.Tensor, target: torch.Tensor, l1_weight: float = 100.0
+) -> torch.Tensor:
+    """G's loss: the non-saturating adversarial term (none when ``fake_logits`` is None: the L1-only
+    baseline) plus lambda E||y - G(x, z)||_1 (eq. 3, a mean over pixels of images in [-1, 1])."""
+    adversarial = generator_loss(fake_logits) if fake_logits is not None else fake.new_zeros(())
+    return adversarial + l1_weight * (target - fake).abs().mean()
+

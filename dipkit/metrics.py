@@ -75,3 +75,20 @@ def sr_ssim(
 ) -> float:
     """SSIM under the same protocol as :func:`sr_psnr` (SRGAN's Table 2 reports both on Y)."""
     return ssim(*_sr_luma(image, reference, border, region))
+
+
+def high_band(image: np.ndarray, cutoff: float, border: int = 0) -> np.ndarray:
+    """The luma's content above ``cutoff`` cycles per pixel (in either direction), from a Hann-windowed FFT.
+
+    Its energy, relative to the reference's, says how much fine detail (texture, sharp edges) an image
+    has: a pixel-loss regressor that averages its candidates has little, a GAN's output about as much as a
+    photo. ``border`` pixels are cropped first; the window keeps the image's edges out of the spectrum.
+    """
+    if not 0 < cutoff < 0.5:
+        raise ValueError(f"cutoff must lie between 0 and the Nyquist frequency 0.5, got {cutoff}")
+    y = rgb_to_y(image)
+    y = y[border:-border, border:-border] if border else y
+    h, w = y.shape
+    spectrum = np.fft.fft2((y - y.mean()) * np.outer(np.hanning(h), np.hanning(w)))
+    band = np.maximum(np.abs(np.fft.fftfreq(h))[:, None], np.abs(np.fft.fftfreq(w))[None, :]) > cutoff
+    return np.real(np.fft.ifft2(spectrum * band))

@@ -73,3 +73,13 @@ def test_sr_ssim_scores_luma_inside_the_border():
     noisy = np.clip(reference + np.random.default_rng(1).normal(0, 0.05, reference.shape), 0, 1)
     y_noisy, y_ref = metrics.rgb_to_y(noisy)[4:-4, 4:-4], metrics.rgb_to_y(reference)[4:-4, 4:-4]
     assert metrics.sr_ssim(noisy, reference) == pytest.approx(metrics.ssim(y_noisy, y_ref))
+
+
+def test_high_band_keeps_fine_detail_and_drops_smooth_shading():
+    rows, cols = np.mgrid[0:32, 0:32]
+    smooth = np.repeat((0.5 + 0.2 * np.sin(2 * np.pi * cols / 32))[..., None], 3, axis=2)  # 1/32 cycles/pixel
+    fine = smooth + np.repeat((0.1 * np.sin(2 * np.pi * 0.4 * rows))[..., None], 3, axis=2)  # 0.4 cycles/pixel
+    assert (metrics.high_band(smooth, 0.25) ** 2).sum() < 1e-4 * (metrics.high_band(fine, 0.25) ** 2).sum()
+    assert metrics.high_band(fine, 0.25, border=4).shape == (24, 24)
+    with pytest.raises(ValueError, match="cutoff"):
+        metrics.high_band(fine, 0.5)

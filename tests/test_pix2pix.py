@@ -1,0 +1,196 @@
+"""pix2pix (dipkit.nets.pix2pix, the pix2pix section of dipkit.losses), the paired datasets it trains on
+(dipkit.data.street_scenes, edge_pairs) and its FCN-score (dipkit.evaluation's segmentation scores)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from dipkit import data, evaluation, losses
+from dipkit.nets import count_parameters
+from dipkit.nets.pix2pix import PatchGAN, UNet, pix2pix_init, receptive_field
+
+torch.set_num_threads(1)
+
+
+# --- U-Net --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("levels", "size"), [(5, 32), (6, 64), (8, 256)])
+def test_unet_keeps_the_side_and_reaches_a_1x1_bottleneck(levels, size):
+    G = UNet(5, 3, levels=levels, width=4, max_width=16)
+    sides = []
+    G.down[-1].register_forward_hook(lambda module, inputs, output: sides.append(output.shape[-1]))
+    with torch.no_grad():
+        out = G(torch.randn(2, 5, size, size))
+    assert out.shape == (2, 3, size, size) and out.abs().max() <= 1
+    assert sides == [1]  # 2**levels = size: the paper's encoder goes down to 1x1
+
+
+def test_unet_paper_architecture():
+    # appendix 6.1.1: encoder C64-C128-C256-C512-C512-C512-C512-C512, U-Net decoder
+    # CD512-CD1024-CD1024-C1024-C1024-C512-C256-C128 (channels after concatenating the skip)
+    G = UNet(3, 3, levels=8, width=64)
+    assert [block[0].out_channels for block in G.down] == [64, 128, 256, 512, 512, 512, 512, 512]
+    assert [2 * block[0].out_channels for block in G.up] == [1024, 1024, 1024, 1024, 512, 256, 128]
+    assert [any(isinstance(m, nn.Dropout) for m in block) for block in G.up] == [True] * 3 + [False] * 4
+    assert not isinstance(G.down[0][1], nn.BatchNorm2d) and not isinstance(G.down[-1][1], nn.BatchNorm2d)
+    assert 54_000_000 < count_parameters(G) < 55_000_000  # the reference U-Net-256: 54.4 M
+
+
+def test_unet_skips_carry_the_input_past_the_bottleneck():
+    # silence the 1x1 bottleneck: with skips the output still depends on x, without them it cannot
+    torch.manual_seed(0)
+    for skips in (True, False):
+        G = UNet(1, 1, levels=4, width=4, dropout_layers=0, skips=skips).eval()
+        G.down[-1].register_forward_hook(lambda module, inputs, output: torch.zeros_like(output))
+        x = torch.randn(1, 1, 16, 16, requires_grad=True)
+        G(x).sum().backward()
+        assert (x.grad is not None and x.grad.abs().sum() > 0) == skips
+
+
+def test_unet_dropout_is_its_noise():
+    G = UNet(3, 3, levels=5, width=4)
+    G.apply(pix2pix_init)
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        first, second = G(x), G(x)  # train mode: dropout on, as the paper applies it at test time
+    assert not torch.equal(first, second)
+    G.eval()
+    with torch.no_grad():
+        assert torch.equal(G(x), G(x))
+
+
+# --- PatchGAN -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strided", "kernel", "expected"), [(0, 1, 1), (1, 4, 16), (2, 4, 34), (3, 4, 70), (5, 4, 286)]
+)
+def test_receptive_field_matches_the_hand_count(strided, kernel, expected):
+    # by hand, 70x70: output 1 -> k4s1: 4 -> k4s1: 7 -> k4s2: 16 -> k4s2: 34 -> k4s2: 70 (the paper's N)
+    assert receptive_field(PatchGAN(6, width=4, strided_layers=strided, kernel=kernel)) == expected
+
+
+@pytest.mark.parametrize(("strided", "kernel"), [(0, 1), (1, 4), (2, 4)])
+def test_receptive_field_is_what_one_output_sees(strided, kernel):
+    # the gradient of one central patch logit is non-zero exactly on an N x N window of the input
+    D = PatchGAN(1, width=2, strided_layers=strided, kernel=kernel).eval()
+    for layer in D.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.constant_(layer.weight, 0.1)
+    D = nn.Sequential(*[m for m in D.net if not isinstance(m, nn.LeakyReLU)])  # linear: nothing cancels
+    x = torch.zeros(1, 1, 96, 96, requires_grad=True)
+    out = D(x)
+    out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
+    rows, cols = np.nonzero(x.grad[0, 0].numpy())
+    n = receptive_field(D)
+    assert rows.max() - rows.min() + 1 == n and cols.max() - cols.min() + 1 == n
+
+
+def test_patchgan_paper_70x70_layers():
+    # appendix 6.1.2: C64-C128-C256-C512, then a convolution to one output; no BatchNorm on C64
+    D = PatchGAN(6)
+    convs = [m for m in D.net if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [64, 128, 256, 512, 1]
+    assert [c.stride[0] for c in convs] == [2, 2, 2, 1, 1]
+    assert not isinstance(D.net[1], nn.BatchNorm2d) and isinstance(D.net[3], nn.BatchNorm2d)
+    assert D(torch.randn(1, 6, 256, 256)).shape == (1, 1, 30, 30)  # the reference's 30x30 patch map
+
+
+# --- losses --------------------------------------------------------------------------------------
+
+
+def test_pix2pix_discriminator_loss_is_half_the_gan_loss():
+    real, fake = torch.tensor([[2.0, -1.0]]), torch.tensor([[0.5, -3.0]])
+    # -(1/2)[mean log sigmoid(real) + mean log(1 - sigmoid(fake))]
+    expected = -0.5 * (torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
+    assert torch.isclose(losses.pix2pix_discriminator_loss(real, fake), expected)
+
+
+def test_pix2pix_generator_loss_by_hand():
+    fake, target = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
+    assert losses.pix2pix_generator_loss(None, fake, target).item() == pytest.approx(50.0)  # 100 x 0.5
+    logits = torch.tensor([[0.0]])  # D = 1/2: -log D = log 2
+    value = losses.pix2pix_generator_loss(logits, fake, target, l1_weight=10.0).item()
+    assert value == pytest.approx(np.log(2) + 5.0)
+
+
+def test_one_pix2pix_step_moves_g_towards_the_target():
+    torch.manual_seed(0)
+    G, D = UNet(2, 3, levels=3, width=8), PatchGAN(5, width=8, strided_layers=1)
+    x, y = torch.randn(4, 2, 8, 8), torch.rand(4, 3, 8, 8) * 2 - 1
+    optimiser = torch.optim.Adam(G.parameters(), 1e-2)
+    before = (G(x) - y).abs().mean().item()
+    for _ in range(20):
+        fake = G(x)
+        loss = losses.pix2pix_generator_loss(D(torch.cat([x, fake], 1)), fake, y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    assert (G(x) - y).abs().mean().item() < 0.8 * before
+
+
+# --- datasets --------------------------------------------------------------------------------------
+
+
+def test_street_scenes_are_seeded_labelled_and_split():
+    labels, photos = data.street_scenes("train", 6, size=32, seed=1)
+    assert labels.shape == (6, 32, 32) and labels.dtype == np.int64
+    assert photos.shape == (6, 32, 32, 3) and photos.dtype == np.float32 and 0 <= photos.min() <= photos.max() <= 1
+    again = data.street_scenes("train", 6, size=32, seed=1)
+    np.testing.assert_array_equal(labels, again[0])
+    np.testing.assert_array_equal(photos, again[1])
+    other = data.street_scenes("test", 6, size=32, seed=1)[0]
+    assert not np.array_equal(labels, other)  # each split is its own draw
+    assert set(np.unique(labels)) == set(range(len(data.STREET_CLASSES)))
+    assert (labels[:, 0] == data.STREET_CLASSES.index("sky")).mean() > 0.5  # sky at the top,
+    assert (labels[:, -1] == data.STREET_CLASSES.index("road")).mean() > 0.5  # road at the bottom
+    with pytest.raises(ValueError, match="accepted: train, validation, test"):
+        data.street_scenes("training", 2)
+
+
+def test_street_scene_classes_are_their_textures():
+    # the sky keeps the real sky's blue; a material's pixels all carry one of the shared paints
+    labels, photos = data.street_scenes("validation", 40, size=32)
+    sky = photos[labels == data.STREET_CLASSES.index("sky")]
+    assert sky[:, 2].mean() > sky[:, 0].mean()
+    paints = np.asarray(data.STREET_PAINTS)
+    chroma = paints / paints.sum(axis=1, keepdims=True)
+    walls = [photos[i][labels[i] == 1].mean(axis=0) for i in range(40) if (labels[i] == 1).sum() > 50]
+    hues = {int(np.argmin(np.abs(chroma - wall / wall.sum()).sum(axis=1))) for wall in walls}
+    assert len(hues) >= 3  # walls of several paints
+
+
+def test_edge_pairs_are_canny_maps_of_the_crops():
+    edges, photos = data.edge_pairs("test", 5, size=32, seed=2)
+    np.testing.assert_array_equal(photos, data.photo_crops("test", 5, size=32, seed=2))
+    assert edges.shape == (5, 32, 32) and set(np.unique(edges)) <= {0.0, 1.0} and 0 < edges.mean() < 0.5
+
+
+# --- FCN-score -------------------------------------------------------------------------------------
+
+
+def test_segmentation_scores_of_a_perfect_and_a_constant_labelling():
+    target = np.array([[0, 0, 1, 1], [0, 0, 2, 2]])
+    assert evaluation.segmentation_scores(target, target, 3) == {
+        "pixel_accuracy": 1.0, "class_accuracy": 1.0, "class_iou": 1.0}
+    constant = evaluation.segmentation_scores(np.zeros_like(target), target, 3)
+    # all pixels labelled 0: 4 of 8 right; classes 0, 1, 2 recalled 1, 0, 0; IoU of 0 is 4 / 8, the others 0
+    assert constant == pytest.approx({"pixel_accuracy": 0.5, "class_accuracy": 1 / 3, "class_iou": (4 / 8) / 3})
+    absent = evaluation.segmentation_scores(np.array([0, 1]), np.array([0, 0]), 3)  # only class 0 present
+    assert absent == pytest.approx({"pixel_accuracy": 0.5, "class_accuracy": 0.5, "class_iou": 0.5})
+    with pytest.raises(ValueError, match="labels must lie in 0..2"):
+        evaluation.segmentation_scores(np.array([3]), np.array([0]), 3)
+
+
+def test_segmenter_learns_real_street_photos():
+    labels, photos = data.street_scenes("train", 300, size=16)
+    model = evaluation.train_segmenter(photos, labels, len(data.STREET_CLASSES), steps=120, width=8, layers=4)
+    test_labels, test_photos = data.street_scenes("test", 50, size=16)
+    scores = evaluation.segmentation_scores(evaluation.segment(model, test_photos), test_labels, 5)
+    chance = np.bincount(test_labels.ravel()).max() / test_labels.size
+    assert scores["pixel_accuracy"] > chance + 0.2
+    assert evaluation.segment(model, test_photos).shape == test_labels.shape
