@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.linalg
@@ -150,18 +150,14 @@ def _as_batch(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     return x[:, None] if x.ndim == 3 else x
 
 
-def train_classifier(
-    images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, steps: int = 600, batch: int = 64,
-    lr: float = 1e-3, seed: int = 0, classes: int = 10,
-) -> Classifier:
-    """Train :class:`Classifier` with Adam and cross-entropy on (N, H, W) or (N, 1, H, W) images in [0, 1].
-
-    Deterministic for a given seed: the weights and minibatches come from generators seeded by ``seed``.
-    """
-    x, y = _as_batch(images), torch.as_tensor(labels, dtype=torch.int64)
+def _fit(
+    make_model: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int, batch: int, lr: float, seed: int
+) -> nn.Module:
+    """Adam and cross-entropy on random minibatches of (x, y); the initial weights and the minibatches are
+    drawn from generators seeded by ``seed``, so the result does not depend on the global RNG."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Classifier(classes)
+        model = make_model()
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
@@ -171,6 +167,18 @@ def train_classifier(
         F.cross_entropy(model(x[index]), y[index]).backward()
         optimizer.step()
     return model.eval()
+
+
+def train_classifier(
+    images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, steps: int = 600, batch: int = 64,
+    lr: float = 1e-3, seed: int = 0, classes: int = 10,
+) -> Classifier:
+    """Train :class:`Classifier` with Adam and cross-entropy on (N, H, W) or (N, 1, H, W) images in [0, 1].
+
+    Deterministic for a given seed: the weights and minibatches come from generators seeded by ``seed``.
+    """
+    x, y = _as_batch(images), torch.as_tensor(labels, dtype=torch.int64)
+    return _fit(lambda: Classifier(classes), x, y, steps, batch, lr, seed)
 
 
 @torch.no_grad()
@@ -261,18 +269,7 @@ def train_segmenter(
     Per-pixel cross-entropy, Adam; deterministic for a given seed (weights and minibatches).
     """
     x, y = _as_images(photos), torch.as_tensor(labels, dtype=torch.int64)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = Segmenter(classes, width, layers)
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        index = torch.randint(0, len(x), (batch,), generator=generator)
-        optimizer.zero_grad()
-        F.cross_entropy(model(x[index]), y[index]).backward()
-        optimizer.step()
-    return model.eval()
+    return _fit(lambda: Segmenter(classes, width, layers), x, y, steps, batch, lr, seed)
 
 
 @torch.no_grad()

@@ -10,7 +10,8 @@ from torch import nn
 
 from dipkit import data, evaluation, losses
 from dipkit.nets import count_parameters
-from dipkit.nets.pix2pix import PatchGAN, UNet, pix2pix_init, receptive_field
+from dipkit.nets.gan import dcgan_init
+from dipkit.nets.pix2pix import PatchGAN, UNet, receptive_field
 
 torch.set_num_threads(1)
 
@@ -53,7 +54,7 @@ def test_unet_skips_carry_the_input_past_the_bottleneck():
 
 def test_unet_dropout_is_its_noise():
     G = UNet(3, 3, levels=5, width=4)
-    G.apply(pix2pix_init)
+    G.apply(dcgan_init)
     x = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
         first, second = G(x), G(x)  # train mode: dropout on, as the paper applies it at test time

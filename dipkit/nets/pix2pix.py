@@ -6,7 +6,8 @@ convolution halves or doubles the image side, and at 256x256 the generator's enc
 C64-C128-C256-C512-C512-C512-C512-C512 down to 1x1. ``levels`` and ``width`` scale it to smaller
 images: ``UNet(levels=8, width=64)`` is the paper's.
 
-Discriminators return **logits** (``dipkit.losses`` applies the sigmoid stably).
+Discriminators return **logits** (``dipkit.losses`` applies the sigmoid stably). The paper initialises
+both networks as DCGAN does (appendix 6.2): ``model.apply(dipkit.nets.gan.dcgan_init)``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["UNet", "PatchGAN", "receptive_field", "pix2pix_init"]
+__all__ = ["UNet", "PatchGAN", "receptive_field"]
 
 
 class UNet(nn.Module):
@@ -112,14 +113,3 @@ def receptive_field(model: nn.Module) -> int:
             size += (layer.kernel_size[0] - 1) * jump
             jump *= layer.stride[0]
     return size
-
-
-def pix2pix_init(module: nn.Module) -> None:
-    """The paper's initialisation (appendix 6.2): weights from N(0, 0.02), BatchNorm scales from N(1, 0.02)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
