@@ -3,8 +3,8 @@
 One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images
 and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules), ``nets`` (the papers'
 architectures, one module per family), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
-``losses``, ``metrics``, ``evaluation`` (scores for samples), ``plot``, ``report`` (claims) and
-``cli`` (``dipkit list | run | refresh``).
+``translation`` (pix2pix's training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
+samples), ``plot``, ``report`` (claims) and ``cli`` (``dipkit list | run | refresh``).
 """
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from dipkit import data, evaluation, losses
+from dipkit import data, evaluation, losses, translation
 from dipkit.nets import count_parameters
 from dipkit.nets.gan import dcgan_init
 from dipkit.nets.pix2pix import PatchGAN, UNet, receptive_field
@@ -195,3 +195,38 @@ def test_segmenter_learns_real_street_photos():
     chance = np.bincount(test_labels.ravel()).max() / test_labels.size
     assert scores["pixel_accuracy"] > chance + 0.2
     assert evaluation.segment(model, test_photos).shape == test_labels.shape
+
+
+# --- the training loop (dipkit.translation) -----------------------------------------------------------
+
+
+def test_to_batch_converts_labels_edges_and_photos():
+    labels = np.array([[[0, 2], [1, 0]]])
+    planes = translation.to_batch(labels, classes=3)
+    assert planes.shape == (1, 3, 2, 2) and planes[0, 2, 0, 1] == 1 and planes.sum() == 4
+    assert translation.to_batch(np.zeros((1, 2, 2), dtype=np.float32), 3).shape == (1, 1, 2, 2)
+    photo = translation.to_batch(np.ones((1, 2, 2, 3), dtype=np.float32), 3)
+    assert photo.shape == (1, 3, 2, 2) and photo.min() == 1  # [0, 1] -> [-1, 1]
+
+
+@pytest.mark.parametrize("objective", list(translation.OBJECTIVES))
+def test_train_pix2pix_fits_every_objective(objective):
+    labels, photos = data.street_scenes("train", 16, size=16)
+    make_d = {}
+
+    def make_discriminator(channels):
+        make_d["channels"] = channels
+        return PatchGAN(channels, width=4, strided_layers=1)
+
+    G = translation.train_pix2pix(objective, labels, photos, lambda c: UNet(c, 3, levels=4, width=4),
+                                  make_discriminator, steps=3, batch_size=4, lr=1e-3, classes=5)
+    assert translation.translate(G, labels[:2], 5).shape == (2, 16, 16, 3)
+    with_l1, conditioning = translation.OBJECTIVES[objective]
+    # D sees x and y (5 label planes + 3 colours) when conditional, y alone otherwise, and is not built for L1
+    assert make_d.get("channels") == {"conditional": 8, "unconditional": 3, None: None}[conditioning]
+
+
+def test_train_pix2pix_refuses_an_unknown_objective():
+    with pytest.raises(ValueError, match="accepted: L1, GAN, cGAN, L1\\+GAN, L1\\+cGAN"):
+        translation.train_pix2pix("L2", np.zeros((1, 8, 8), dtype=np.int64), np.zeros((1, 8, 8, 3)), UNet, PatchGAN,
+                                  steps=1, batch_size=1, lr=1e-3, classes=2)

@@ -1,0 +1,87 @@
+"""Paired image-to-image translation: pix2pix's training loop (chapter 09), shared with the CRN chapter (10).
+
+:func:`train_pix2pix` is the update of Isola et al. (2017) for each objective of their Table 1: L1 alone,
+the adversarial loss alone with an unconditional D(y) ("GAN") or a conditional D(x, y) ("cGAN"), and
+each adversarial loss plus lambda L1. The networks come from the caller (``make_generator``,
+``make_discriminator``), so a chapter sizes them; :func:`to_batch` and :func:`translate` turn
+``dipkit.data``'s arrays (label maps, edge maps, photos) into tensors and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from dipkit import losses
+
+OBJECTIVES = {  # name: (with lambda L1, discriminator: None, "unconditional" D(y) or "conditional" D(x, y))
+    "L1": (True, None), "GAN": (False, "unconditional"), "cGAN": (False, "conditional"),
+    "L1+GAN": (True, "unconditional"), "L1+cGAN": (True, "conditional"),
+}
+
+
+def to_batch(images: np.ndarray, classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(N, H, W) int label maps -> one plane per class; (N, H, W) float maps -> one plane; (N, H, W, 3)
+    photos in [0, 1] -> (N, 3, H, W) in [-1, 1], the range of G's tanh."""
+    tensor = torch.as_tensor(images)
+    if tensor.dtype == torch.int64:
+        return F.one_hot(tensor, classes).permute(0, 3, 1, 2).float().to(device)
+    tensor = tensor[:, None] if tensor.ndim == 3 else tensor.permute(0, 3, 1, 2)
+    return (tensor * 2 - 1).to(device) if tensor.shape[1] == 3 else tensor.to(device)
+
+
+def train_pix2pix(
+    objective: str, inputs: np.ndarray, targets: np.ndarray, make_generator: Callable[[int], nn.Module],
+    make_discriminator: Callable[[int], nn.Module], steps: int, batch_size: int, lr: float, classes: int,
+    l1_weight: float = 100.0, seed: int = 0, device: torch.device | str = "cpu", label: str = "",
+) -> nn.Module:
+    """Train G (and D) with one objective of :data:`OBJECTIVES` on the pairs (inputs, targets); returns G.
+
+    Adam with beta1 = 0.5 for both (appendix 6.2); one D step then one G step per minibatch, the
+    minibatches drawn from a generator seeded by ``seed`` (the same for every objective).
+    ``make_generator(in_channels)`` and ``make_discriminator(in_channels)`` build the networks.
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; accepted: {', '.join(OBJECTIVES)}")
+    with_l1, conditioning = OBJECTIVES[objective]
+    generator = torch.Generator().manual_seed(seed)
+    x_all, y_all = to_batch(inputs, classes, device), to_batch(targets, classes, device)
+    G = make_generator(x_all.shape[1])
+    opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
+    if conditioning:
+        D = make_discriminator((x_all.shape[1] if conditioning == "conditional" else 0) + 3)
+        opt_D = torch.optim.Adam(D.parameters(), lr, betas=(0.5, 0.999))
+
+    def critic(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # D(x, y), or D(y): one logit per patch
+        return D(torch.cat([x, y], 1) if conditioning == "conditional" else y)
+
+    for _ in tqdm(range(steps), desc=label or objective, mininterval=5):
+        index = torch.randint(0, len(x_all), (batch_size,), generator=generator)
+        x, y = x_all[index], y_all[index]
+        fake = G(x)  # G(x, z): the noise z is dropout
+        if conditioning:
+            # max_D E[log D(x, y)] + E[log(1 - D(x, G(x, z)))], halved (eq. 1)
+            loss_D = losses.pix2pix_discriminator_loss(critic(x, y), critic(x, fake.detach()))
+            opt_D.zero_grad()
+            loss_D.backward()
+            opt_D.step()
+        # min_G -E[log D(x, G(x, z))] + lambda E||y - G(x, z)||_1 (eq. 4, non-saturating)
+        loss_G = losses.pix2pix_generator_loss(
+            critic(x, fake) if conditioning else None, fake, y, l1_weight if with_l1 else 0.0
+        )
+        opt_G.zero_grad()
+        loss_G.backward()
+        opt_G.step()
+    return G
+
+
+@torch.no_grad()
+def translate(G: nn.Module, inputs: np.ndarray, classes: int, device: torch.device | str = "cpu") -> np.ndarray:
+    """G(x) as (N, H, W, 3) images in [0, 1]. G stays as it is: pix2pix keeps dropout and batch statistics
+    on at test time."""
+    return ((G(to_batch(inputs, classes, device)) + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
