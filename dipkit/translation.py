@@ -1,4 +1,4 @@
-"""Paired image-to-image translation: pix2pix's training loop (chapter 09), shared with the CRN chapter (10).
+"""Paired image-to-image translation: pix2pix's training loop (chapter 09), for every chapter that trains it.
 
 :func:`train_pix2pix` is the update of Isola et al. (2017) for each objective of their Table 1: L1 alone,
 the adversarial loss alone with an unconditional D(y) ("GAN") or a conditional D(x, y) ("cGAN"), and
