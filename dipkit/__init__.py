@@ -1,7 +1,8 @@
 """dipkit: the small, tested helper package behind the dipkit book.
 
 One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images
-and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules), ``nets`` (the papers'
+and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules),
+``pyramid`` (the Laplacian pyramid: down/upsampling, bands, exact reconstruction), ``nets`` (the papers'
 architectures, one module per family), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
 ``translation`` (pix2pix's training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
 samples), ``plot``, ``report`` (claims) and ``cli`` (``dipkit list | run | refresh``).

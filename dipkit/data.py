@@ -185,6 +185,15 @@ DATASETS: dict[str, Dataset] = {
             url="https://www.cityscapes-dataset.com/",
             note="Cordts et al., CVPR 2016; registration required, for non-commercial research",
         ),
+        Dataset(
+            "cifar-10",
+            "CIFAR-10's 50,000 + 10,000 colour images, 32x32, 10 classes, in the python version's pickled batches "
+            "(cifar-10-batches-py/), the LAPGAN chapter's paper profile; read by cifar10(); never downloaded",
+            "DIPKIT_DATA",
+            folder="cifar-10-batches-py",  # the folder inside the published cifar-10-python.tar.gz
+            url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",  # md5 c58f30108f718f92721af3b95e74349a
+            note="Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009",
+        ),
     )
 }
 
@@ -488,6 +497,33 @@ def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray
     return tuple(
         ((s.data.numpy() / 255.0).astype(np.float32), s.targets.numpy().astype(np.int64)) for s in splits
     )
+
+
+def cifar10() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """CIFAR-10's train and test sets, ``(N, 32, 32, 3)`` float32 in [0, 1] and int64 labels, from a local copy.
+
+    Reads the python version's pickled batches (``data_batch_1`` ... ``data_batch_5``, ``test_batch``) from
+    ``$DIPKIT_DATA/cifar-10-batches-py`` (the unpacked ``cifar-10-python.tar.gz``); never downloads them.
+    """
+    import pickle
+
+    folder = local_folder("cifar-10")
+    splits = []
+    for names in ([f"data_batch_{i}" for i in range(1, 6)], ["test_batch"]):
+        images, labels = [], []
+        for name in names:
+            path = folder / name
+            if not path.is_file():
+                raise DataUnavailableError(
+                    f"CIFAR-10 in {folder} lacks {name}; unpack {DATASETS['cifar-10'].url} there "
+                    "(dipkit never downloads it)"
+                )
+            with path.open("rb") as handle:
+                batch = pickle.load(handle, encoding="bytes")
+            images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
+        splits.append(((np.concatenate(images) / 255.0).astype(np.float32), np.concatenate(labels)))
+    return tuple(splits)
 
 
 def labelled_digits(name: str) -> tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:

@@ -123,16 +123,16 @@ def frechet_distance(features_a: np.ndarray | torch.Tensor, features_b: np.ndarr
 
 
 class Classifier(nn.Module):
-    """A small ConvNet for grey images of any size >= 8: two 3x3 conv layers, pooled to 2x2, a feature layer.
+    """A small ConvNet for images of any size >= 8: two 3x3 conv layers, pooled to 2x2, a feature layer.
 
     ``features(x)`` is the penultimate layer (``feature_dim`` ReLU units) used for the Frechet distance.
-    Inputs are (N, 1, H, W) in [0, 1].
+    Inputs are (N, channels, H, W) in [0, 1]: grey by default, ``channels=3`` for colour.
     """
 
-    def __init__(self, classes: int = 10, width: int = 32, feature_dim: int = 64) -> None:
+    def __init__(self, classes: int = 10, width: int = 32, feature_dim: int = 64, channels: int = 1) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
             nn.Linear(8 * width, feature_dim), nn.ReLU(),
         )
@@ -173,12 +173,12 @@ def train_classifier(
     images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, steps: int = 600, batch: int = 64,
     lr: float = 1e-3, seed: int = 0, classes: int = 10,
 ) -> Classifier:
-    """Train :class:`Classifier` with Adam and cross-entropy on (N, H, W) or (N, 1, H, W) images in [0, 1].
+    """Train :class:`Classifier` with Adam and cross-entropy on (N, H, W) or (N, C, H, W) images in [0, 1].
 
     Deterministic for a given seed: the weights and minibatches come from generators seeded by ``seed``.
     """
     x, y = _as_batch(images), torch.as_tensor(labels, dtype=torch.int64)
-    return _fit(lambda: Classifier(classes), x, y, steps, batch, lr, seed)
+    return _fit(lambda: Classifier(classes, channels=x.shape[1]), x, y, steps, batch, lr, seed)
 
 
 @torch.no_grad()

@@ -1,8 +1,9 @@
 """Losses of the book's generative models, each next to the paper's equation it implements.
 
 Sections: the VAE's KL term and reconstruction term (Kingma & Welling 2014); the GAN value function and its
-generator losses (Goodfellow et al. 2014); the conditional GANs' (semi-supervised K+1 classes and
-feature matching, InfoGAN's L_I, AC-GAN's L_C); SRGAN's perceptual loss; pix2pix's L_cGAN + lambda L_L1.
+generator losses (Goodfellow et al. 2014), which LAPGAN's levels use as they are; the conditional GANs'
+(semi-supervised K+1 classes and feature matching, InfoGAN's L_I, AC-GAN's L_C); SRGAN's perceptual loss;
+pix2pix's L_cGAN + lambda L_L1.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def generator_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch
         return -F.softplus(fake_logits).mean()
     # maximise E log D(G(z)) instead ("strong gradients early in learning", Section 3): gradient -(1 - D) da
     return F.softplus(-fake_logits).mean()
+
+
+# --- LAPGAN (Denton et al. 2015) -------------------------------------------------------------
+# Every level k < K of the pyramid is a conditional GAN on the band h_k given l_k = u(I_{k+1}):
+#   min_{G_k} max_{D_k}  E_{h,l ~ p_data}[log D_k(h_k, l_k)] + E_{z ~ p_z, l ~ p_l}[log(1 - D_k(G_k(z_k, l_k), l_k))]
+# (the paper's eq. 3, with the real l_k from the training pyramid), and the coarsest level an ordinary GAN (eq. 1):
+# the losses above, applied to D_k's logits on (h_k, l_k) pairs. Nothing new is needed.
 
 
 # --- SRGAN (Ledig et al. 2017) ---------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The papers' architectures, one module per paper family, each imported as ``dipkit.nets.<family>``.
 
 ``dip`` (Deep Image Prior's skip net), ``vae`` (Kingma & Welling), ``gan`` (Goodfellow et al.'s MLPs,
-DCGAN and the conditional GANs), ``srgan`` (SRResNet, its discriminator, VGG-19 features),
-``pix2pix`` (the U-Net and the PatchGAN). Each lists
-its public names in ``__all__``. :func:`count_parameters` serves them all.
+DCGAN and the conditional GANs), ``srgan`` (SRResNet, its discriminator, VGG-19 features), ``lapgan``
+(LAPGAN's per-level networks and its coarse-to-fine sampler), ``pix2pix`` (the U-Net and the PatchGAN).
+Each lists its public names in ``__all__``. :func:`count_parameters` serves them all.
 """
 
 from torch import nn
