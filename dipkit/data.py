@@ -48,7 +48,7 @@ with warnings.catch_warnings():
 import skimage.data
 import torch
 from PIL import Image
-from skimage.transform import rescale, resize
+from skimage.transform import downscale_local_mean, rescale, resize
 
 TEST_IMAGES = {
     "astronaut": "Eileen Collins, NASA (colour, 512x512)",
@@ -407,8 +407,8 @@ def _texture_canvas(texture: np.ndarray, size: int, rng: np.random.Generator) ->
     top = rng.integers(texture.shape[0] - side + 1)
     left = rng.integers(texture.shape[1] - side + 1)
     piece = texture[top : top + side, left : left + side]
-    shrunk = piece.reshape(size, zoom, size, zoom, *piece.shape[2:]).mean(axis=(1, 3))  # area averaging
-    return shrunk if shrunk.ndim == 3 else shrunk[..., None]
+    piece = piece if piece.ndim == 3 else piece[..., None]
+    return downscale_local_mean(piece, (zoom, zoom, 1)).astype(np.float32)  # area averaging
 
 
 def _render_street(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -502,28 +502,20 @@ def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray
 def cifar10() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """CIFAR-10's train and test sets, ``(N, 32, 32, 3)`` float32 in [0, 1] and int64 labels, from a local copy.
 
-    Reads the python version's pickled batches (``data_batch_1`` ... ``data_batch_5``, ``test_batch``) from
-    ``$DIPKIT_DATA/cifar-10-batches-py`` (the unpacked ``cifar-10-python.tar.gz``); never downloads them.
+    Read with torchvision, which checks every batch file against its published md5, from
+    ``$DIPKIT_DATA/cifar-10-batches-py`` (the unpacked ``cifar-10-python.tar.gz``); never downloaded.
     """
-    import pickle
-
     folder = local_folder("cifar-10")
-    splits = []
-    for names in ([f"data_batch_{i}" for i in range(1, 6)], ["test_batch"]):
-        images, labels = [], []
-        for name in names:
-            path = folder / name
-            if not path.is_file():
-                raise DataUnavailableError(
-                    f"CIFAR-10 in {folder} lacks {name}; unpack {DATASETS['cifar-10'].url} there "
-                    "(dipkit never downloads it)"
-                )
-            with path.open("rb") as handle:
-                batch = pickle.load(handle, encoding="bytes")
-            images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-            labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
-        splits.append(((np.concatenate(images) / 255.0).astype(np.float32), np.concatenate(labels)))
-    return tuple(splits)
+    try:
+        from torchvision.datasets import CIFAR10
+
+        splits = [CIFAR10(folder.parent, train=train, download=False) for train in (True, False)]
+    except Exception as error:  # torchvision's "not found or corrupted", or an unreadable batch
+        raise DataUnavailableError(
+            f"CIFAR-10 in {folder} is missing files or corrupt ({type(error).__name__}: {error}); unpack "
+            f"{DATASETS['cifar-10'].url} there (dipkit never downloads it)"
+        ) from error
+    return tuple(((s.data / 255.0).astype(np.float32), np.asarray(s.targets, dtype=np.int64)) for s in splits)
 
 
 def labelled_digits(name: str) -> tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:

@@ -31,11 +31,6 @@ def _size(size: int | Sequence[int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
-def half_size(image: torch.Tensor) -> tuple[int, int]:
-    """The next coarser size of the default pyramid: each side halved, rounded up (32 -> 16, 7 -> 4)."""
-    return (image.shape[-2] + 1) // 2, (image.shape[-1] + 1) // 2
-
-
 def upsample(image: torch.Tensor, size: int | Sequence[int]) -> torch.Tensor:
     """u(.): pixel replication to ``size`` (``F.interpolate``, nearest)."""
     return F.interpolate(image, size=_size(size), mode="nearest")
@@ -50,14 +45,13 @@ def _block_means(length: int, coarse: int, like: torch.Tensor) -> torch.Tensor:
     return matrix / matrix.sum(dim=1, keepdim=True)
 
 
-def downsample(image: torch.Tensor, size: int | Sequence[int] | None = None) -> torch.Tensor:
+def downsample(image: torch.Tensor, size: int | Sequence[int]) -> torch.Tensor:
     """d(.): the mean of each block of pixels that :func:`upsample` fills from one coarse pixel.
 
-    ``size`` defaults to :func:`half_size`. When a side halves exactly this is 2x2 average pooling
-    (``F.avg_pool2d``); otherwise the blocks are those of nearest-neighbour replication, so that
-    ``downsample(upsample(x, s), x's size) == x`` for every size.
+    When a side halves exactly this is 2x2 average pooling (``F.avg_pool2d``); otherwise the blocks are
+    those of nearest-neighbour replication, so that ``downsample(upsample(x, s), x's size) == x`` for every size.
     """
-    height, width = half_size(image) if size is None else _size(size)
+    height, width = _size(size)
     if image.shape[-2] == 2 * height and image.shape[-1] == 2 * width:
         return F.avg_pool2d(image, 2)
     rows = _block_means(image.shape[-2], height, image)
@@ -65,7 +59,7 @@ def downsample(image: torch.Tensor, size: int | Sequence[int] | None = None) -> 
     return torch.einsum("ih,nchw,jw->ncij", rows, image, columns)
 
 
-def bandpass(image: torch.Tensor, size: int | Sequence[int] | None = None) -> torch.Tensor:
+def bandpass(image: torch.Tensor, size: int | Sequence[int]) -> torch.Tensor:
     """h = I - u(d(I)): what an image adds to its coarser version (``size``: that version's size)."""
     coarse = downsample(image, size)
     return image - upsample(coarse, image.shape[-2:])
@@ -92,13 +86,9 @@ def laplacian_pyramid(image: torch.Tensor, levels: int | Sequence[int]) -> list[
     """
     if image.shape[-2] != image.shape[-1]:
         raise ValueError(f"square images only, got {tuple(image.shape[-2:])}")
-    sizes = level_sizes(image.shape[-1], levels)
-    bands, current = [], image
-    for size in sizes[1:]:
-        coarse = downsample(current, size)  # I_{k+1} = d(I_k)
-        bands.append(current - upsample(coarse, current.shape[-2:]))  # h_k = I_k - u(I_{k+1})
-        current = coarse
-    return [*bands, current]
+    images = gaussian_pyramid(image, levels)  # I_{k+1} = d(I_k)
+    bands = [fine - upsample(coarse, fine.shape[-2:]) for fine, coarse in zip(images, images[1:])]  # h_k
+    return [*bands, images[-1]]
 
 
 def reconstruct(pyramid: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -119,7 +109,6 @@ def gaussian_pyramid(image: torch.Tensor, levels: int | Sequence[int]) -> list[t
 
 
 __all__ = [
-    "half_size",
     "upsample",
     "downsample",
     "bandpass",

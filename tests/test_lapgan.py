@@ -42,7 +42,7 @@ def test_a_photo_pyramid_is_not_trivial_and_reconstructs():
 
 def test_downsample_is_average_pooling_and_a_left_inverse_of_upsample():
     x = torch.rand(2, 3, 16, 16)
-    assert torch.equal(pyramid.downsample(x), F.avg_pool2d(x, 2))
+    assert torch.equal(pyramid.downsample(x, 8), F.avg_pool2d(x, 2))
     for fine, coarse in ((16, 8), (14, 8), (28, 14), (9, 5)):
         y = torch.rand(2, 3, coarse, coarse)
         assert (pyramid.downsample(pyramid.upsample(y, fine), coarse) - y).abs().max() < 1e-6
@@ -127,21 +127,35 @@ def test_a_conditional_training_step_moves_both_players_the_right_way():
 
 
 def test_cifar10_reader_from_a_local_copy(monkeypatch, tmp_path):
+    import hashlib
     import pickle
+
+    from torchvision.datasets import CIFAR10
 
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
     pixels = np.arange(2 * 3072, dtype=np.int64).reshape(2, 3072) % 256
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
         with (folder / name).open("wb") as handle:
-            pickle.dump({b"data": pixels.astype(np.uint8), b"labels": [3, 7]}, handle)
+            pickle.dump({"data": pixels.astype(np.uint8), "labels": [3, 7]}, handle)
+    with (folder / "batches.meta").open("wb") as handle:
+        pickle.dump({"label_names": [str(i) for i in range(10)]}, handle)
+    md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}  # this copy's checksums
+    monkeypatch.setattr(CIFAR10, "train_list", [[n, md5[n]] for n in names[:5]])
+    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", md5["test_batch"]]])
+    monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": md5["batches.meta"]})
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
     (train_x, train_y), (test_x, test_y) = data.cifar10()
     assert train_x.shape == (10, 32, 32, 3) and test_x.shape == (2, 32, 32, 3) and train_x.dtype == np.float32
     np.testing.assert_allclose(train_x[0, 0, 1], pixels[0, [1, 1025, 2049]] / 255.0, atol=1e-7)  # R, G, B planes
     assert train_y.tolist() == [3, 7] * 5 and test_y.tolist() == [3, 7]
+    with (folder / "test_batch").open("ab") as handle:  # a corrupt batch fails its md5
+        handle.write(b"x")
+    with pytest.raises(data.DataUnavailableError, match="missing files or corrupt"):
+        data.cifar10()
     (folder / "test_batch").unlink()
-    with pytest.raises(data.DataUnavailableError, match="lacks test_batch"):
+    with pytest.raises(data.DataUnavailableError, match="missing files or corrupt"):
         data.cifar10()
 
 
