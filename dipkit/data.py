@@ -478,22 +478,32 @@ def digits(split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> tup
     return (bunch.images[index] / 16.0).astype(np.float32), bunch.target[index].astype(np.int64)
 
 
+def _torchvision_splits(name: str, label: str, layout: str) -> list:
+    """The train and test splits of a torchvision dataset class ``label`` read from a ``DIPKIT_DATA`` folder,
+    never downloaded; any failure (files missing, a checksum that does not match) becomes a
+    :class:`DataUnavailableError` saying what torchvision expects there (``layout``)."""
+    import torchvision.datasets
+
+    folder = local_folder(name)
+    dataset_class = getattr(torchvision.datasets, label.replace("-", ""))
+    try:
+        return [dataset_class(folder.parent, train=train, download=False) for train in (True, False)]
+    except Exception as error:  # torchvision's "not found or corrupted", or an unreadable file
+        raise DataUnavailableError(
+            f"{label} in {folder} is unreadable (missing files or corrupt; {type(error).__name__}: {error}); "
+            f"{layout}, and dipkit never downloads it"
+        ) from error
+
+
 def mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST's train and test sets, ``(N, 28, 28)`` float32 in [0, 1] and int64 labels, from a local copy.
 
     Read with torchvision from ``$DIPKIT_DATA/MNIST`` (torchvision's own layout) and never
     downloaded: the paper profiles use it when it is there, and fall back to :func:`digits` otherwise.
     """
-    folder = local_folder("mnist")
-    try:
-        from torchvision.datasets import MNIST
-
-        splits = [MNIST(folder.parent, train=train, download=False) for train in (True, False)]
-    except Exception as error:  # torchvision's "Dataset not found", or a broken copy
-        raise DataUnavailableError(
-            f"MNIST in {folder} is unreadable ({type(error).__name__}: {error}); torchvision expects "
-            f"the four files of {DATASETS['mnist'].url} in {folder / 'raw'}, and dipkit never downloads them"
-        ) from error
+    splits = _torchvision_splits(
+        "mnist", "MNIST", f"torchvision expects the four files of {DATASETS['mnist'].url} in its raw/ folder"
+    )
     return tuple(
         ((s.data.numpy() / 255.0).astype(np.float32), s.targets.numpy().astype(np.int64)) for s in splits
     )
@@ -505,16 +515,7 @@ def cifar10() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarr
     Read with torchvision, which checks every batch file against its published md5, from
     ``$DIPKIT_DATA/cifar-10-batches-py`` (the unpacked ``cifar-10-python.tar.gz``); never downloaded.
     """
-    folder = local_folder("cifar-10")
-    try:
-        from torchvision.datasets import CIFAR10
-
-        splits = [CIFAR10(folder.parent, train=train, download=False) for train in (True, False)]
-    except Exception as error:  # torchvision's "not found or corrupted", or an unreadable batch
-        raise DataUnavailableError(
-            f"CIFAR-10 in {folder} is missing files or corrupt ({type(error).__name__}: {error}); unpack "
-            f"{DATASETS['cifar-10'].url} there (dipkit never downloads it)"
-        ) from error
+    splits = _torchvision_splits("cifar-10", "CIFAR-10", f"unpack {DATASETS['cifar-10'].url} there")
     return tuple(((s.data / 255.0).astype(np.float32), np.asarray(s.targets, dtype=np.int64)) for s in splits)
 
 
