@@ -123,7 +123,7 @@ def connect(address: str | None, jobs: int, gpus_per_job: float) -> None:
         try:
             ray.init(address=address, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as error:
-            tried = ("$RAY_ADDRESS, then the cluster `ray start` recorded on this machine (/tmp/ray)"
+            tried = ("$RAY_ADDRESS, then a Ray started on this machine by `ray start`"
                      if address == "auto" else address)
             raise UsageError(f"cannot reach a Ray cluster at --address {address}: tried {tried} ({error}); "
                              "start one with `ray start --head`") from error
@@ -274,6 +274,19 @@ def keep_records(folder: Path, destination: Path) -> Path:
         (target / path.relative_to(folder)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target / path.relative_to(folder))
     return target
+
+
+def records(folder: Path) -> dict[str, dict[str, list[report.Claim]]]:
+    """A sweep's claims records (in ``runs/`` or kept with ``--keep-records``): by chapter, then by job, in seed
+    order, only the jobs that ran to the end. Chapter 11 reads them."""
+    found: dict[str, dict[str, list[report.Claim]]] = {}
+    by_seed = lambda item: (item[1]["notebook"], item[1]["seed"], item[0])  # noqa: E731
+    jobs = sorted(read_manifest(folder)["jobs"].items(), key=by_seed)
+    for key, entry in jobs:
+        path = folder / f"{key}.claims.json"
+        if entry["status"] == "ok" and path.exists():
+            found.setdefault(entry["notebook"], {})[key] = report.read(path)
+    return found
 
 
 def print_summary(manifest: dict, folder: Path) -> None:

@@ -119,6 +119,9 @@ def test_sweep_writes_records_reports_failures_and_resumes(book, ray_cluster, ca
     assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*.*")) == [
         "00_tiny/seed-0.claims.json", "00_tiny/seed-2.claims.json", "sweep.json"]
     assert not list((book / "notebooks").glob("*.claims.json"))  # nothing written into notebooks/
+    found = sweep.records(kept)
+    assert {chapter: list(jobs) for chapter, jobs in found.items()} == {"00_tiny": ["00_tiny/seed-0", "00_tiny/seed-2"]}
+    assert [claims[0].measured for claims in found["00_tiny"].values()] == [8, 10]
 
 
 def test_a_job_gives_its_kernel_its_environment_and_leaves_the_worker_as_it_was(book):
