@@ -211,6 +211,13 @@ def read_manifest(folder: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"jobs": {}}
 
 
+def write_manifest(manifest: dict, folder: Path) -> None:
+    """Replace ``sweep.json`` at once, so that a reader (chapter 11, ``--resume``) never sees half of it."""
+    scratch = folder / f".{MANIFEST}.tmp"
+    scratch.write_text(json.dumps(manifest, indent=1) + "\n")
+    os.replace(scratch, folder / MANIFEST)
+
+
 def to_do(jobs: list[Job], manifest: dict, folder: Path) -> list[Job]:
     """The jobs not yet in the sweep: missing, failed, or run with other parameters."""
     def done(job: Job) -> bool:
@@ -246,7 +253,7 @@ def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0) ->
                 bar.write(f"FAILED {job.source.stem} seed {job.seed}: {result['error'].splitlines()[-1]}")
             bar.update(1)
     manifest["wall_seconds"] = round(manifest.get("wall_seconds", 0) + time.perf_counter() - started, 1)
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    write_manifest(manifest, folder)
     return manifest
 
 
@@ -263,7 +270,7 @@ def save(job: Job, result: dict, folder: Path, manifest: dict) -> None:
         "notebook": job.source.stem, "seed": job.seed, "parameters": job.parameters,
         "status": "failed" if result["error"] else "ok", "seconds": result["seconds"], "error": result["error"],
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    write_manifest(manifest, folder)
 
 
 def keep_records(folder: Path, destination: Path) -> Path:
