@@ -81,6 +81,8 @@ def plan(
     ``device`` is the workers' (``cpu``, or ``cuda`` with ``--gpus-per-job``), not this machine's, so it is
     set after ``dipkit run``'s planning, which checks devices on the machine it runs on.
     """
+    if device not in cli.DEVICES:
+        raise UsageError(f"unknown device {device!r}; accepted: {', '.join(cli.DEVICES)}")
     if "seed" in cli.parse_assignments(assignments):
         raise UsageError("the seeds of a sweep are set with --seeds, not -p seed=...")
     sets = override_sets(list(vary))

@@ -43,6 +43,7 @@ def book(tmp_path, monkeypatch):
         (["00", "-p", "colour=3"], "unknown parameter 'colour'; accepted: device, profile, seed, size"),
         (["00", "-p", "size=big"], "parameter 'size' of 00_tiny must be int (default 8), got str 'big'"),
         (["00", "-p", "seed=3"], "the seeds of a sweep are set with --seeds"),
+        (["00", "--device", "tpu"], "unknown device 'tpu'; accepted: auto, cpu, cuda"),
         (["00", "--vary", "size=4"], "--vary size= needs a non-empty YAML list"),
         (["00", "--vary", "size=[4, x]"], "parameter 'size' of 00_tiny must be int"),
         (["01"], "01_unseeded has no seed parameter"),
