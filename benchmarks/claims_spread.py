@@ -24,8 +24,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import ray
-
 from dipkit import cli, report, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,11 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = jobs_for(args.notebooks or list(cli.available_notebooks()), sweep.seed_range(args.seeds), args.isa)
     folder = args.runs / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
-    sweep.connect(None, args.jobs, 0)
-    try:
+    with sweep.ray_session(None, args.jobs, 0):
         results = results_of(jobs, sweep.run(jobs, folder, "quick"), folder)
-    finally:
-        ray.shutdown()
     record = json.loads(args.json.read_text()) if args.json.exists() else {}
     record.setdefault("isa", {}).update({name: ISA_CAPS[name] for name in args.isa})
     merge(record, results, args.machine)

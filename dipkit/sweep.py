@@ -23,6 +23,8 @@ import socket
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,18 @@ def connect(address: str | None, jobs: int, gpus_per_job: float) -> None:
     except UsageError:
         ray.shutdown()
         raise
+
+
+@contextmanager
+def ray_session(address: str | None, jobs: int, gpus_per_job: float) -> Iterator[None]:
+    """Ray for the length of one sweep: :func:`connect`, then shut down (an embedded Ray stops with it)."""
+    import ray
+
+    connect(address, jobs, gpus_per_job)
+    try:
+        yield
+    finally:
+        ray.shutdown()
 
 
 def check_gpus(gpus_per_job: float, where: str) -> None:
@@ -327,13 +341,10 @@ def main(args: Any) -> int:
     folder = sweep_folder(args.output_dir, args.profile, args.id, args.resume)
     todo = to_do(jobs, read_manifest(folder), folder)
     print(f"sweep {folder}: {len(todo)} of {len(jobs)} jobs to run", flush=True)
-    import ray
-
-    connect(args.address, args.jobs, args.gpus_per_job)
-    try:
-        manifest = run(todo, folder, args.profile, args.gpus_per_job)
-    finally:
-        ray.shutdown()
+    manifest = read_manifest(folder)
+    if todo:
+        with ray_session(args.address, args.jobs, args.gpus_per_job):
+            manifest = run(todo, folder, args.profile, args.gpus_per_job)
     print_summary(manifest, folder)
     if args.keep_records:
         print(f"claims records and {MANIFEST} copied to {keep_records(folder, args.keep_records)}")

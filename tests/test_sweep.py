@@ -2,6 +2,7 @@
 embedded Ray (one Ray for the module: starting one costs seconds): records written, a failing job reported
 without stopping the others, ``--resume`` running only the missing and failed jobs."""
 
+import contextlib
 import json
 import os
 
@@ -133,3 +134,35 @@ def test_a_job_gives_its_kernel_its_environment_and_leaves_the_worker_as_it_was(
     result = sweep.execute_job(nbformat.writes(notebook), "00_env", {}, {"SWEEP_MARK": "capped"})
     assert result["error"] == "" and result["notebook"] and result["claims"] is None
     assert "SWEEP_MARK" not in os.environ
+
+
+def test_the_command_runs_a_sweep_end_to_end(book, ray_cluster, capsys, monkeypatch):
+    """``dipkit sweep`` itself, on the module's Ray: the summary, the exit status, --keep-records, --resume."""
+    monkeypatch.setattr(sweep, "ray_session", lambda *args: contextlib.nullcontext())
+    argv = ["sweep", "00", "--seeds", "0,1", "--id", "cli", "--output-dir", str(book / "runs"),
+            "--keep-records", str(book / "kept")]
+    assert cli.main(argv) == 1  # seed 1 fails on purpose
+    out = capsys.readouterr().out
+    assert "2 of 2 jobs to run" in out and "00_tiny: 1 jobs ran, 1 failed; claims held 1 of 1" in out
+    assert "FAILED 00_tiny seed 1" in out and f"copied to {book / 'kept' / 'cli'}" in out
+    assert (book / "kept" / "cli" / "00_tiny" / "seed-0.claims.json").exists()
+    monkeypatch.setattr(sweep, "ray_session", None)  # nothing is left to run on seed 0: Ray is not needed
+    assert cli.main(["sweep", "00", "--seeds", "0", "--id", "cli", "--resume", "--output-dir", str(book / "runs")]) == 1
+    assert "0 of 1 jobs to run" in capsys.readouterr().out
+
+
+def test_claims_spread_runs_its_seeds_and_instruction_sets_as_one_sweep(book, ray_cluster, monkeypatch, capsys):
+    from benchmarks import claims_spread
+
+    jobs = claims_spread.jobs_for(["00"], [0, 2], ["native", "sse41"])
+    assert [job.key for job in jobs] == ["native/00_tiny/seed-0", "native/00_tiny/seed-2", "sse41/00_tiny/seed-0",
+                                         "sse41/00_tiny/seed-2"]
+    assert jobs[0].env == {} and jobs[2].env == claims_spread.ISA_CAPS["sse41"]
+    monkeypatch.setattr(sweep, "ray_session", lambda *args: contextlib.nullcontext())
+    record = book / "spread.json"
+    argv = ["00", "--seeds", "0", "--isa", "sse41", "--runs", str(book / "spread"), "--json", str(record),
+            "--machine", "test"]
+    assert claims_spread.main(argv) == 0
+    chapter = json.loads(record.read_text())["chapters"]["00_tiny"]
+    assert chapter["runs"] == {"test, sse41, seed 0": {"size/plus_seed/is_even": [8, True]}}
+    assert chapter["claims"]["size/plus_seed/is_even"]["spread"] == 0
