@@ -3,14 +3,14 @@
     python -m benchmarks.claims_spread                          # every chapter, seeds 0-2, native + capped ISA
     python -m benchmarks.claims_spread 01 02 --seeds 0-4 --isa native sse41
 
-Each (notebook, seed, instruction set) is one ``dipkit run`` into ``runs/spread/``; the instruction set is
+Each (notebook, seed, instruction set) is one job of a ``dipkit sweep`` (on an embedded Ray, one thread per
+job) into ``runs/spread/<timestamp>/<isa>/<stem>/seed-<k>.ipynb``; the instruction set is
 capped with ``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA``, ``MKL_CBWR`` (torch) and
 ``NPY_DISABLE_CPU_FEATURES`` (NumPy), which makes one machine compute
 as another kind of CPU would (other kernels, other rounding). The record,
 ``benchmarks/results/claims_spread.json``, gives each claim's values, their spread and its verdicts; the
 tolerances the chapters declare (``claims.record(..., tolerance=...)``) are read off it, and a claim whose
-verdict changes between runs is not a result until it is made robust. ``dipkit sweep`` (Ray) will replace
-this script's loop for the paper profile.
+verdict changes between runs is not a result until it is made robust.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from dipkit import cli, report
+from dipkit import cli, report, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 ISA_CAPS = {  # environment of each simulated CPU
@@ -36,22 +35,21 @@ ISA_CAPS = {  # environment of each simulated CPU
 }
 
 
-def seed_range(text: str) -> list[int]:
-    """``0-4`` or ``0,2,5``."""
-    first, dash, last = text.partition("-")
-    return list(range(int(first), int(last) + 1)) if dash else [int(part) for part in text.split(",")]
+def jobs_for(notebooks: list[str], seeds: list[int], isas: list[str]) -> list[sweep.Job]:
+    """The sweep's jobs, once per instruction set, each with its caps in the kernel's environment."""
+    jobs = sweep.plan(notebooks, False, seeds, "quick", "cpu", [])
+    return [replace(job, key=f"{isa}/{job.key}", env=ISA_CAPS[isa]) for isa in isas for job in jobs]
 
 
-def run_one(notebook: Path, seed: int, isa: str, runs: Path) -> tuple[str, int, str, list[report.Claim], str]:
-    folder = runs / f"{isa}-seed{seed}"
-    env = {**os.environ, **ISA_CAPS[isa], "TQDM_DISABLE": "1"}
-    command = [sys.executable, "-m", "dipkit.cli", "run", str(notebook), "-p", f"seed={seed}", "--device", "cpu",
-               "--output-dir", str(folder)]
-    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    claims_file = folder / "quick" / f"{notebook.stem}.claims.json"
-    claims = report.read(claims_file) if finished.returncode == 0 and claims_file.exists() else []
-    error = "" if claims else (finished.stdout + finished.stderr)[-1500:]
-    return notebook.stem, seed, isa, claims, error
+def results_of(jobs: list[sweep.Job], manifest: dict, folder: Path) -> list[tuple[str, int, str, list, str]]:
+    """(notebook, seed, instruction set, claims, error) of each job, as :func:`merge` takes them."""
+    results = []
+    for job in jobs:
+        claims_file, error = folder / f"{job.key}.claims.json", manifest["jobs"][job.key]["error"]
+        claims = report.read(claims_file) if claims_file.exists() and not error else []
+        error = error or ("" if claims else "ran, but recorded no claims")
+        results.append((job.source.stem, job.seed, job.key.split("/")[0], claims, error))
+    return results
 
 
 def merge(record: dict, results: list[tuple[str, int, str, list[report.Claim], str]], machine: str) -> dict:
@@ -108,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--machine", default=cpu_name(), help="names the runs in the record (default: the CPU's model)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "claims_spread.json")
     args = parser.parse_args(argv)
-    notebooks = [cli.find_notebook(name) for name in args.notebooks] or list(cli.available_notebooks().values())
-    jobs = [(notebook, seed, isa) for notebook in notebooks for seed in seed_range(args.seeds) for isa in args.isa]
+    jobs = jobs_for(args.notebooks or list(cli.available_notebooks()), sweep.seed_range(args.seeds), args.isa)
+    folder = args.runs / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
-    with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda job: run_one(*job, args.runs), jobs))
+    with sweep.ray_session(None, args.jobs, 0):
+        results = results_of(jobs, sweep.run(jobs, folder, "quick"), folder)
     record = json.loads(args.json.read_text()) if args.json.exists() else {}
     record.setdefault("isa", {}).update({name: ISA_CAPS[name] for name in args.isa})
     merge(record, results, args.machine)

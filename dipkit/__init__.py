@@ -5,7 +5,8 @@ and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules),
 ``pyramid`` (the Laplacian pyramid: down/upsampling, bands, exact reconstruction), ``nets`` (the papers'
 architectures, one module per family), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
 ``translation`` (pix2pix's training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
-samples), ``plot``, ``report`` (claims) and ``cli`` (``dipkit list | run | refresh``).
+samples), ``plot``, ``report`` (claims), ``cli`` (``dipkit list | run | refresh``) and ``sweep``
+(``dipkit sweep``: notebooks x seeds on Ray).
 """
 
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@
     dipkit run 01 -p image_size=64 -p seed=1
     dipkit list
     dipkit refresh --all          # re-execute the committed notebooks (the nbval baseline)
+    dipkit sweep 00 03 --seeds 0-2   # notebooks x seeds on Ray (dipkit/sweep.py)
 
 ``run`` executes with papermill into ``runs/<profile>/`` (never into ``notebooks/``; an earlier run
 there is moved to ``runs/<profile>/previous/``, not overwritten) and prints one row per notebook:
@@ -312,6 +313,9 @@ def parser() -> argparse.ArgumentParser:
     refresh_parser.add_argument("notebooks", nargs="*")
     refresh_parser.add_argument("--all", action="store_true")
     commands.add_parser("list", help="the notebooks, their parameters and the profiles")
+    from dipkit import sweep  # it builds on this module
+
+    sweep.add_parser(commands)
     return main_parser
 
 
@@ -321,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             list_notebooks()
             return 0
+        if args.command == "sweep":
+            from dipkit import sweep
+
+            return sweep.main(args)
         if args.command == "refresh":
             outcomes = refresh(args.notebooks, args.all)
         else:

@@ -7,13 +7,15 @@ notebook's own outputs; the notebook never writes a file. ``dipkit run`` and ``d
 it back with :func:`from_notebook` and write ``<chapter>.claims.json`` beside the notebook they
 produced, so only ``dipkit refresh`` can change the committed records in ``notebooks/``, and a plain
 papermill or Jupyter run cannot. The test suite compares a fresh run's record with the committed one
-with :func:`compare`. Later chapters read earlier records with :func:`load`.
+with :func:`compare`. Later chapters read earlier records with :func:`load`; the report (chapter 11) reads
+every record with :func:`records_in` and summarises a claim across seeds with :func:`spreads`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -102,14 +104,15 @@ class Claims:
             display({"text/plain": self.summary()}, raw=True, metadata={METADATA_KEY: self.record_dict()})
 
 
-def format_table(claims: list[Claim]) -> str:
-    """A plain-text table: claim, paper, measured, unit, held."""
+def format_table(claims: list[Claim], where: bool = False) -> str:
+    """A plain-text table: claim, paper, measured, unit, held (``where``: then the profile and the device)."""
     def number(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    rows = [("claim", "paper", "measured", "unit", "held")]
-    rows += [(c.name, number(c.paper), number(c.measured), c.unit, "yes" if c.held else "NO") for c in claims]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    rows = [("claim", "paper", "measured", "unit", "held") + (("profile", "device") if where else ())]
+    rows += [(c.name, number(c.paper), number(c.measured), c.unit, "yes" if c.held else "NO")
+             + ((c.profile, c.device) if where else ()) for c in claims]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
@@ -188,3 +191,68 @@ def load(chapter: str) -> dict[str, Claim]:
         f"no claims record for {chapter!r} in {' or '.join(map(str, [*folders, COMMITTED_DIR]))}; run that chapter "
         f"first (dipkit run notebooks/{chapter}.ipynb)"
     )
+
+
+# --------------------------------------------------------------------------- the report (chapter 11)
+
+
+def records_in(folder: Path | str) -> dict[str, list[Claim]]:
+    """Every chapter's claims record in a folder (``NN_name.claims.json``; the template's is not a chapter's),
+    by chapter, in reading order."""
+    paths = sorted(Path(folder).glob("[0-9][0-9]_*.claims.json"))
+    return {path.name.removesuffix(".claims.json"): read(path) for path in paths}
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One claim across several runs of its chapter (seeds, CPUs): the values, the verdicts, and what they say
+    about the claim: its mean and standard deviation, and whether its verdict depends on the run."""
+
+    chapter: str
+    name: str
+    paper: float | None
+    unit: str
+    values: tuple[float, ...]
+    held: tuple[bool, ...]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        """The sample standard deviation (0 for one run)."""
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    @property
+    def held_fraction(self) -> float:
+        return sum(self.held) / len(self.held)
+
+    @property
+    def verdict_changes(self) -> bool:
+        return 0 < sum(self.held) < len(self.held)
+
+
+def spreads(runs: list[list[Claim]]) -> list[Spread]:
+    """Each claim across the runs of one chapter, in the order the runs record them; a claim missing from some
+    runs (another version of the chapter) is summarised over the runs that hold it."""
+    by_name: dict[str, list[Claim]] = {}
+    for claims in runs:
+        for claim in claims:
+            by_name.setdefault(claim.name, []).append(claim)
+    return [
+        Spread(found[0].chapter, name, found[0].paper, found[0].unit, tuple(c.measured for c in found),
+               tuple(c.held for c in found))
+        for name, found in by_name.items()
+    ]
+
+
+def format_spreads(rows: list[Spread]) -> str:
+    """A plain-text table: claim, paper, mean +- std over the runs, unit, runs, fraction held."""
+    table = [("claim", "paper", "mean +- std", "unit", "runs", "held")]
+    table += [(s.name, "-" if s.paper is None else f"{s.paper:.2f}", f"{s.mean:.2f} +- {s.std:.2f}", s.unit,
+               str(len(s.values)), f"{sum(s.held)}/{len(s.held)}") for s in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(6)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)

@@ -106,3 +106,36 @@ def test_load_reads_the_run_folder_then_the_committed_records(tmp_path, monkeypa
     assert report.load("00_inverse_problems")["denoising/astronaut/best_psnr"].unit == "dB"
     with pytest.raises(FileNotFoundError, match="run that chapter first"):
         report.load("98_missing")
+
+
+def test_records_in_reads_the_chapters_records_in_order_and_not_the_template(tmp_path):
+    for stem in ("01_b", "00_a", "_template"):
+        report.write([replace_chapter(c, stem) for c in claims_list()], tmp_path / f"{stem}.claims.json")
+    assert list(report.records_in(tmp_path)) == ["00_a", "01_b"]
+    assert report.records_in(tmp_path)["01_b"][0].chapter == "01_b"
+
+
+def replace_chapter(claim: report.Claim, chapter: str) -> report.Claim:
+    from dataclasses import replace
+
+    return replace(claim, chapter=chapter)
+
+
+def test_spreads_summarise_each_claim_across_runs():
+    runs = [claims_list(gain=gain, rate=rate) for gain, rate in ((4.0, 1.5), (6.0, 1.4), (5.0, 1.6))]
+    gain, rate = report.spreads(runs)
+    assert (gain.name, gain.values, gain.mean, gain.std, gain.held_fraction) == ("denoising/gain", (4, 6, 5), 5, 1, 1)
+    assert not gain.verdict_changes
+    assert rate.held == (True, False, True) and rate.verdict_changes and rate.paper == 1.47
+    single = report.spreads(runs[:1])[0]
+    assert single.std == 0 and not single.verdict_changes
+    table = report.format_spreads([gain, rate]).splitlines()
+    assert table[0].split() == ["claim", "paper", "mean", "+-", "std", "unit", "runs", "held"]
+    assert table[2].split() == ["denoising/gain", "-", "5.00", "+-", "1.00", "dB", "3", "3/3"]
+    assert table[3].split() == ["sr/rate", "1.47", "1.50", "+-", "0.10", "x", "3", "2/3"]
+
+
+def test_format_table_can_say_where_each_claim_was_measured():
+    header, _, first, _ = report.format_table(claims_list(), where=True).splitlines()
+    assert header.split() == ["claim", "paper", "measured", "unit", "held", "profile", "device"]
+    assert first.split() == ["denoising/gain", "-", "11.23", "dB", "yes", "quick", "cpu"]
