@@ -251,6 +251,15 @@ class Segmenter(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every ReLU, first to last: the layers a feature-matching loss compares."""
+        outputs = []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.ReLU):
+                outputs.append(x)
+        return outputs
+
 
 def _as_images(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """(N, H, W, 3) arrays or (N, 3, H, W) tensors to an (N, 3, H, W) float tensor."""
