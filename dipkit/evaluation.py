@@ -288,6 +288,12 @@ def segment(model: Segmenter, photos: np.ndarray | torch.Tensor, chunk: int = 25
     return torch.cat([model(x[i : i + chunk]).argmax(1) for i in range(0, len(x), chunk)]).numpy()
 
 
+def fcn_score(segmenter: nn.Module, images: np.ndarray, labels: np.ndarray, classes: int) -> dict[str, float]:
+    """Isola et al.'s FCN-score: how well a segmenter trained on real photos reads the layout ``labels`` (N, H, W)
+    back from synthesized ``images`` (N, H, W, 3); the scores of :func:`segmentation_scores`."""
+    return segmentation_scores(segment(segmenter, images), labels, classes)
+
+
 def segmentation_scores(predicted: np.ndarray, target: np.ndarray, classes: int) -> dict[str, float]:
     """The FCN paper's scores of a labelling against the truth, from the confusion counts n_ij.
 
