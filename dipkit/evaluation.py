@@ -251,6 +251,15 @@ class Segmenter(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every ReLU, first to last: the layers a feature-matching loss compares."""
+        outputs = []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.ReLU):
+                outputs.append(x)
+        return outputs
+
 
 def _as_images(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """(N, H, W, 3) arrays or (N, 3, H, W) tensors to an (N, 3, H, W) float tensor."""
@@ -277,6 +286,12 @@ def segment(model: Segmenter, photos: np.ndarray | torch.Tensor, chunk: int = 25
     """The most probable class of every pixel: (N, H, W) int64 for (N, H, W, 3) photos in [0, 1]."""
     x = _as_images(photos)
     return torch.cat([model(x[i : i + chunk]).argmax(1) for i in range(0, len(x), chunk)]).numpy()
+
+
+def fcn_score(segmenter: nn.Module, images: np.ndarray, labels: np.ndarray, classes: int) -> dict[str, float]:
+    """Isola et al.'s FCN-score: how well a segmenter trained on real photos reads the layout ``labels`` (N, H, W)
+    back from synthesized ``images`` (N, H, W, 3); the scores of :func:`segmentation_scores`."""
+    return segmentation_scores(segment(segmenter, images), labels, classes)
 
 
 def segmentation_scores(predicted: np.ndarray, target: np.ndarray, classes: int) -> dict[str, float]:

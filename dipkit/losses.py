@@ -3,7 +3,7 @@
 Sections: the VAE's KL term and reconstruction term (Kingma & Welling 2014); the GAN value function and its
 generator losses (Goodfellow et al. 2014), which LAPGAN's levels use as they are; the conditional GANs'
 (semi-supervised K+1 classes and feature matching, InfoGAN's L_I, AC-GAN's L_C); SRGAN's perceptual loss;
-pix2pix's L_cGAN + lambda L_L1.
+pix2pix's L_cGAN + lambda L_L1; CRN's feature distance and diversity loss.
 """
 
 from __future__ import annotations
@@ -166,3 +166,40 @@ def pix2pix_generator_loss(
     adversarial = generator_loss(fake_logits) if fake_logits is not None else fake.new_zeros(())
     return adversarial + l1_weight * (target - fake).abs().mean()
 
+
+
+# --- Cascaded Refinement Networks (Chen & Koltun 2017) -----------------------------------------
+# The content representation of a recognition network Phi compares the image I with the synthesized g (eq. 1):
+#   L_{I,L}(theta) = sum_l lambda_l || Phi_l(I) - Phi_l(g(L; theta)) ||_1 ,
+# with Phi_0 the pixels and lambda_l balancing the layers. The diversity loss (eq. 4, the "hindsight" loss)
+# lets g produce k images and charges each semantic class p only to the image that renders it best:
+#   sum_p min_u sum_l lambda_l sum_j || L_p^l (.) (Phi_l^j(I) - Phi_l^j(g_u(L; theta))) ||_1 ,
+# where L_p^l is the mask of class p resized to layer l's resolution.
+
+
+def resize_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A (N, 1, H, W) class mask at a layer's resolution: the fraction of each cell the class covers."""
+    return mask if tuple(mask.shape[-2:]) == tuple(size) else F.adaptive_avg_pool2d(mask, size)
+
+
+def feature_distance(
+    fake_features: list[torch.Tensor], real_features: list[torch.Tensor], weights: list[float],
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """sum_l lambda_l mean |M^l (.) (Phi_l(I) - Phi_l(g))| per image: (N,). ``mask`` (N, 1, H, W) restricts it to
+    one class (resized to every layer); means over channels and pixels keep layers of any size comparable."""
+    total = 0.0
+    for fake, real, weight in zip(fake_features, real_features, weights, strict=True):
+        difference = (real - fake).abs()
+        if mask is not None:
+            difference = difference * resize_mask(mask, difference.shape[-2:])
+        total = total + weight * difference.mean(dim=(1, 2, 3))
+    return total
+
+
+def diversity_loss(class_distances: torch.Tensor, mean_weight: float = 0.001) -> torch.Tensor:
+    """The hindsight loss from per-class distances (N, k, classes): sum over classes of the min over the k images,
+    averaged over the minibatch. The reference code adds ``mean_weight`` x the mean over the k images, so that
+    every image gets some gradient (the min alone trains only the winner of each class)."""
+    per_class = (1 - mean_weight) * class_distances.min(dim=1).values + mean_weight * class_distances.mean(dim=1)
+    return per_class.sum(dim=1).mean()

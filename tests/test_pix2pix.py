@@ -191,7 +191,8 @@ def test_segmenter_learns_real_street_photos():
     labels, photos = data.street_scenes("train", 300, size=16)
     model = evaluation.train_segmenter(photos, labels, len(data.STREET_CLASSES), steps=120, width=8, layers=4)
     test_labels, test_photos = data.street_scenes("test", 50, size=16)
-    scores = evaluation.segmentation_scores(evaluation.segment(model, test_photos), test_labels, 5)
+    scores = evaluation.fcn_score(model, test_photos, test_labels, 5)
+    assert scores == evaluation.segmentation_scores(evaluation.segment(model, test_photos), test_labels, 5)
     chance = np.bincount(test_labels.ravel()).max() / test_labels.size
     assert scores["pixel_accuracy"] > chance + 0.2
     assert evaluation.segment(model, test_photos).shape == test_labels.shape
