@@ -2,7 +2,9 @@
 
 ``dip`` (Deep Image Prior's skip net), ``vae`` (Kingma & Welling), ``gan`` (Goodfellow et al.'s MLPs,
 DCGAN and the conditional GANs), ``srgan`` (SRResNet, its discriminator, VGG-19 features), ``lapgan``
-(LAPGAN's per-level networks and its coarse-to-fine sampler), ``pix2pix`` (the U-Net and the PatchGAN).
+(LAPGAN's per-level networks and its coarse-to-fine sampler), ``pix2pix`` (the U-Net and the PatchGAN), ``t2i``
+(text to image: the char-CNN-RNN text encoder, the text-conditioned generator, the matching-aware discriminator,
+the image and style encoders).
 Each lists its public names in ``__all__``. :func:`count_parameters` serves them all.
 """
 
