@@ -194,6 +194,15 @@ DATASETS: dict[str, Dataset] = {
             url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",  # md5 c58f30108f718f92721af3b95e74349a
             note="Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009",
         ),
+        Dataset(
+            "captioned-shapes",
+            "one coloured shape per image on a real photo texture, with captions that name its shape, colour and "
+            "size but not its position, orientation or background; a zero-shot split of attribute combinations "
+            "no training caption names; read by captioned_shapes(); the text-to-image chapter",
+            "generated",
+            url="https://scikit-image.org/docs/stable/api/skimage.data.html",
+            note="backgrounds: photo_crops() of the photographs in scikit-image and scikit-learn, in grey",
+        ),
     )
 }
 
@@ -614,3 +623,160 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
     """``(1, C, H, W)`` tensor back to an ``(H, W[, C])`` float32 array clipped to [0, 1]."""
     array = tensor.detach().cpu().clamp(0, 1)[0].numpy().transpose(1, 2, 0)
     return array[..., 0] if array.shape[2] == 1 else array
+
+
+# --- Captioned shapes: the text-to-image chapter's data ----------------------------------------
+
+SHAPES = ("circle", "square", "triangle")
+COLOURS = ("red", "green", "blue", "yellow")
+SIZES = ("small", "large")
+ZERO_SHOT = (("circle", "blue"), ("square", "yellow"), ("triangle", "green"))
+"""The (shape, colour) combinations of :func:`captioned_shapes`'s "zero-shot" split, which its "train" and
+"test" splits never show nor name: every shape and every colour is seen in training, these pairs are not."""
+
+CAPTION_WORDS = {
+    "circle": ("circle", "disc", "round blob"),
+    "square": ("square", "box", "block"),
+    "triangle": ("triangle", "wedge", "three-cornered shape"),
+    "red": ("red", "scarlet", "crimson"),
+    "green": ("green", "emerald", "grassy green"),
+    "blue": ("blue", "azure", "navy"),
+    "yellow": ("yellow", "golden", "lemon"),
+    "small": ("small", "tiny", "little"),
+    "large": ("large", "big", "huge"),
+}
+"""Several phrasings of every attribute: a caption picks one of each at random."""
+
+CAPTION_TEMPLATES = (
+    "a {size} {colour} {shape}",
+    "one {colour} {shape}, {size}",
+    "this {shape} is {colour} and {size}",
+    "there is a {size} {shape} coloured {colour}",
+    "the picture shows one {colour} {shape} that is {size}",
+    "{size} and {colour}: a {shape}",
+)
+"""Word orders of a caption; none mentions position, orientation or background."""
+
+PAINTS = {"red": (0.9, 0.12, 0.1), "green": (0.1, 0.75, 0.2), "blue": (0.15, 0.3, 0.95), "yellow": (0.95, 0.85, 0.1)}
+RADII = {"small": 0.18, "large": 0.3}  # the shape's radius as a fraction of the image side
+CAPTION_SPLITS = ("train", "test", "zero-shot")
+
+
+@dataclass(frozen=True)
+class CaptionedImages:
+    """Images of :func:`captioned_shapes` with their content (what captions say) and style (what they do not).
+
+    ``images`` ``(N, S, S, 3)`` float32 in [0, 1]; ``shape``, ``colour``, ``size`` ``(N,)`` int64 indices into
+    :data:`SHAPES`, :data:`COLOURS`, :data:`SIZES`; ``captions`` ``N`` tuples of captions; ``position`` ``(N, 2)``
+    the shape's centre (row, column) as fractions of the side; ``angle`` ``(N,)`` its rotation in radians;
+    ``tone`` ``(N,)`` 0 for a dark background, 1 for a light one.
+    """
+
+    images: np.ndarray
+    shape: np.ndarray
+    colour: np.ndarray
+    size: np.ndarray
+    captions: tuple[tuple[str, ...], ...]
+    position: np.ndarray
+    angle: np.ndarray
+    tone: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def quadrant(self) -> np.ndarray:
+        """The quarter of the image the shape's centre is in: 0 top left, 1 top right, 2 bottom left, 3 bottom right."""
+        return (2 * (self.position[:, 0] >= 0.5) + (self.position[:, 1] >= 0.5)).astype(np.int64)
+
+    @property
+    def combination(self) -> np.ndarray:
+        """The (shape, colour) pair as one index, ``shape * len(COLOURS) + colour``."""
+        return self.shape * len(COLOURS) + self.colour
+
+
+def combinations(split: str) -> list[tuple[int, int]]:
+    """The (shape, colour) index pairs a split draws from: the zero-shot pairs, or all the others."""
+    if split not in CAPTION_SPLITS:
+        raise ValueError(f"unknown split {split!r}; accepted: {', '.join(CAPTION_SPLITS)}")
+    held_out = {(SHAPES.index(s), COLOURS.index(c)) for s, c in ZERO_SHOT}
+    pairs = [(s, c) for s in range(len(SHAPES)) for c in range(len(COLOURS))]
+    return [pair for pair in pairs if (pair in held_out) == (split == "zero-shot")]
+
+
+def caption(shape: str, colour: str, size: str, rng: np.random.Generator) -> str:
+    """One caption of a shape: a random template of :data:`CAPTION_TEMPLATES`, a random phrasing of each attribute."""
+    words = {key: CAPTION_WORDS[value][rng.integers(3)] for key, value in
+             (("shape", shape), ("colour", colour), ("size", size))}
+    return CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(**words)
+
+
+def _shape_mask(
+    shape: str, size: int, centre: np.ndarray, radius: float, angle: float, supersample: int = 4
+) -> np.ndarray:
+    """The ``(size, size)`` coverage in [0, 1] of a circle, square or triangle (anti-aliased by supersampling)."""
+    fine = size * supersample
+    rows, cols = (np.mgrid[0:fine, 0:fine] + 0.5) / supersample
+    y, x = rows - centre[0] * size, cols - centre[1] * size
+    r = radius * size
+    if shape == "circle":
+        inside = x**2 + y**2 <= r**2
+    else:
+        u = np.cos(angle) * x + np.sin(angle) * y  # coordinates in the shape's own frame
+        v = -np.sin(angle) * x + np.cos(angle) * y
+        if shape == "square":
+            half = 0.85 * r
+            inside = (np.abs(u) <= half) & (np.abs(v) <= half)
+        else:  # an equilateral triangle of circumradius 1.2 r: inside its three edges
+            inside = np.ones_like(u, dtype=bool)
+            for k in range(3):
+                a = angle + 2 * np.pi * k / 3 - np.pi / 2
+                inside &= np.cos(a) * x + np.sin(a) * y <= 0.6 * r
+            del u, v
+    return downscale_local_mean(inside.astype(np.float32), (supersample, supersample))
+
+
+def captioned_shapes(
+    split: str, count: int, size: int = 32, seed: int = 0, captions_per_image: int = 5
+) -> CaptionedImages:
+    """A captioned dataset made here: one shape per image, its content in the captions, its style not.
+
+    Each image shows a circle, square or triangle (:data:`SHAPES`) in one of four colours (:data:`COLOURS`),
+    small or large, with ``captions_per_image`` captions that name those three attributes in varied words
+    and word orders (:func:`caption`). What no caption says is the style: where the shape is, how it is turned
+    and the background, a grey piece of a real photograph (:func:`photo_crops`), dark or light. Splits:
+    "train" and "test" draw from the nine (shape, colour) pairs outside :data:`ZERO_SHOT` ("test" are fresh
+    draws, with backgrounds from other photographs); "zero-shot" shows only the three pairs of
+    :data:`ZERO_SHOT`, which neither names. Everything follows from ``(split, seed)``.
+    """
+    if split not in CAPTION_SPLITS:
+        raise ValueError(f"unknown split {split!r}; accepted: {', '.join(CAPTION_SPLITS)}")
+    if count < 1 or size < 8 or captions_per_image < 1:
+        raise ValueError(f"count and captions_per_image must be at least 1 and size at least 8 pixels, got "
+                         f"count={count}, size={size}, captions_per_image={captions_per_image}")
+    from skimage.color import rgb2gray
+
+    rng = np.random.default_rng([seed, CAPTION_SPLITS.index(split), 2])
+    pairs = combinations(split)
+    chosen = rng.integers(len(pairs), size=count)
+    shape = np.array([pairs[i][0] for i in chosen], dtype=np.int64)
+    colour = np.array([pairs[i][1] for i in chosen], dtype=np.int64)
+    size_index = rng.integers(len(SIZES), size=count).astype(np.int64)
+    tone = rng.integers(2, size=count).astype(np.int64)
+    angle = rng.uniform(0, 2 * np.pi, count)
+    radius = np.array([RADII[SIZES[i]] for i in size_index])
+    position = rng.uniform(radius[:, None] + 0.04, 1 - radius[:, None] - 0.04, (count, 2))
+    backgrounds = photo_crops("train" if split == "train" else "test", count, size, seed=int(rng.integers(2**31)))
+    images = np.empty((count, size, size, 3), dtype=np.float32)
+    captions = []
+    for i in range(count):
+        grey = rgb2gray(backgrounds[i])
+        grey = (grey - grey.min()) / max(grey.max() - grey.min(), 1e-6)  # the texture, at full contrast
+        background = (0.05 + 0.3 * grey) if tone[i] == 0 else (0.6 + 0.3 * grey)
+        mask = _shape_mask(SHAPES[shape[i]], size, position[i], radius[i], angle[i])[..., None]
+        shade = rng.uniform(0.85, 1.0)  # the paint's brightness varies a little
+        paint = shade * np.asarray(PAINTS[COLOURS[colour[i]]], dtype=np.float32)
+        images[i] = mask * paint + (1 - mask) * background[..., None]
+        captions.append(tuple(caption(SHAPES[shape[i]], COLOURS[colour[i]], SIZES[size_index[i]], rng)
+                              for _ in range(captions_per_image)))
+    return CaptionedImages(images.clip(0, 1), shape, colour, size_index, tuple(captions), position, angle, tone)

@@ -3,7 +3,9 @@
 Sections: the VAE's KL term and reconstruction term (Kingma & Welling 2014); the GAN value function and its
 generator losses (Goodfellow et al. 2014), which LAPGAN's levels use as they are; the conditional GANs'
 (semi-supervised K+1 classes and feature matching, InfoGAN's L_I, AC-GAN's L_C); SRGAN's perceptual loss;
-pix2pix's L_cGAN + lambda L_L1; CRN's feature distance and diversity loss.
+pix2pix's L_cGAN + lambda L_L1; CRN's feature distance and diversity loss; text to image (Reed et al. 2016):
+the joint embedding loss of the text encoder, GAN-CLS's matching-aware discriminator loss, GAN-INT's
+interpolation term and the style loss.
 """
 
 from __future__ import annotations
@@ -203,3 +205,56 @@ def diversity_loss(class_distances: torch.Tensor, mean_weight: float = 0.001) ->
     every image gets some gradient (the min alone trains only the winner of each class)."""
     per_class = (1 - mean_weight) * class_distances.min(dim=1).values + mean_weight * class_distances.mean(dim=1)
     return per_class.sum(dim=1).mean()
+
+
+# --- Text to image (Reed et al. 2016) --------------------------------------------------------
+# The text encoder (Reed, Akata, Lee, Schiele, CVPR 2016) learns a compatibility F(v, t) = theta(v)^T phi(t) of
+# an image v and a caption t by minimising the deep symmetric structured joint embedding loss
+#   1/N sum_n Delta(y_n, f_v(v_n)) + Delta(y_n, f_t(t_n)),  f_v(v) = arg max_y E_{t~T(y)}[F(v, t)]  (eq. 1-3),
+# the 0-1 losses Delta replaced by their convex hinge upper bound: for each image, every caption of another
+# class must score a margin of 1 below its own caption, and symmetrically for each caption.
+
+
+def joint_embedding_loss(
+    image_features: torch.Tensor, text_features: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """The symmetric hinge of a minibatch of matched (image, caption) pairs, row n the n-th pair, of class labels[n]:
+    (1/N) sum_n sum_{m: y_m != y_n} [max(0, 1 + F(v_n, t_m) - F(v_n, t_n)) + max(0, 1 + F(v_m, t_n) - F(v_n, t_n))]."""
+    scores = image_features @ text_features.T  # F(v_n, t_m)
+    matched = scores.diagonal()
+    different = (labels[:, None] != labels[None, :]).to(scores.dtype)
+    image_side = (F.relu(1 + scores - matched[:, None]) * different).sum(dim=1)  # f_v: captions for image n
+    text_side = (F.relu(1 + scores - matched[None, :]) * different).sum(dim=0)  # f_t: images for caption n
+    return (image_side + text_side).mean()
+
+
+# GAN-CLS (ICML paper, Algorithm 1): D sees three kinds of input, s_r = D(x, h) real image, right text;
+# s_w = D(x, h_hat) real image, wrong text; s_f = D(x_hat, h) fake image, right text, and ascends
+#   L_D = log(s_r) + (log(1 - s_w) + log(1 - s_f)) / 2 ;  G ascends L_G = log(s_f) (the non-saturating loss).
+
+
+def gan_cls_discriminator_loss(real_logits: torch.Tensor, wrong_logits: torch.Tensor,
+                               fake_logits: torch.Tensor) -> torch.Tensor:
+    """-L_D of Algorithm 1, on logits: -log s_r - (log(1 - s_w) + log(1 - s_f)) / 2, averaged over the minibatch."""
+    return F.softplus(-real_logits).mean() + 0.5 * (F.softplus(wrong_logits).mean() + F.softplus(fake_logits).mean())
+
+
+# GAN-INT (Section 4.3): G also learns from interpolations of training embeddings, which need not be the
+# embedding of any caption: E_{t1,t2 ~ p_data}[log(1 - D(G(z, beta t1 + (1 - beta) t2)))], beta = 0.5 (eq. 5),
+# here in its non-saturating form, D judging the image against the interpolated embedding.
+
+
+def interpolate_embeddings(t1: torch.Tensor, t2: torch.Tensor, beta: float = 0.5) -> torch.Tensor:
+    """beta t1 + (1 - beta) t2 (eq. 5; the paper fixes beta = 0.5)."""
+    return beta * t1 + (1 - beta) * t2
+
+
+def gan_int_generator_loss(fake_logits: torch.Tensor, interpolated_logits: torch.Tensor) -> torch.Tensor:
+    """G's loss with the GAN-INT term: -log s_f on the captions' embeddings plus -log D(G(z, t_int), t_int)."""
+    return generator_loss(fake_logits) + generator_loss(interpolated_logits)
+
+
+def style_loss(z: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+    """The style encoder's L_style = E_{t, z ~ N(0, 1)} || z - S(G(z, phi(t))) ||_2^2 (Section 4.4), the squared
+    norm summed over z's dimensions and averaged over the minibatch."""
+    return (z - predicted).pow(2).sum(dim=1).mean()

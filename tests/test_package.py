@@ -24,7 +24,7 @@ def test_every_module_is_listed_in_the_package_docstring_and_the_readme_layout()
     for name in MODULES:
         assert f"``{name}``" in dipkit.__doc__, f"dipkit/__init__.py's docstring does not mention {name}"
         assert re.search(rf"^\s+{name}(\.py|/)\s", layout, re.MULTILINE), f"README's layout does not list {name}"
-    assert FAMILIES == ["crn", "dip", "gan", "lapgan", "pix2pix", "srgan", "vae"]  # one module per paper family
+    assert FAMILIES == ["crn", "dip", "gan", "lapgan", "pix2pix", "srgan", "t2i", "vae"]  # one module per paper family
 
 
 @pytest.mark.parametrize("family", FAMILIES)

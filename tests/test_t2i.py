@@ -1,0 +1,137 @@
+"""Chapter 08 (Reed et al. 2016): the captioned dataset, the text-to-image networks and their losses."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dipkit import data, losses
+from dipkit.nets.t2i import (
+    ALPHABET,
+    CharCNNRNN,
+    ImageEncoder,
+    MatchingDiscriminator,
+    TextConditionedGenerator,
+    encode_captions,
+)
+
+# --- the captioned dataset ---------------------------------------------------------------------
+
+
+def test_captioned_shapes_is_deterministic_and_shaped():
+    a = data.captioned_shapes("train", 12, 16, seed=3, captions_per_image=4)
+    b = data.captioned_shapes("train", 12, 16, seed=3, captions_per_image=4)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert a.captions == b.captions
+    assert a.images.shape == (12, 16, 16, 3) and a.images.dtype == np.float32
+    assert 0 <= a.images.min() and a.images.max() <= 1
+    assert len(a) == 12 and all(len(c) == 4 for c in a.captions)
+    c = data.captioned_shapes("train", 12, 16, seed=4, captions_per_image=4)
+    assert not np.array_equal(a.images, c.images)
+
+
+def test_zero_shot_split_really_excludes_the_held_out_combinations():
+    held_out = {(data.SHAPES.index(s), data.COLOURS.index(c)) for s, c in data.ZERO_SHOT}
+    assert len(held_out) == 3
+    for split in ("train", "test"):
+        d = data.captioned_shapes(split, 400, 8, seed=0)
+        pairs = set(zip(d.shape.tolist(), d.colour.tolist()))
+        assert not pairs & held_out, split
+        assert {s for s, _ in pairs} == set(range(3)) and {c for _, c in pairs} == set(range(4))  # all words seen
+        for captions in d.captions:  # no caption names a held-out pair: its shape word never with its colour word
+            for text in captions:
+                for shape, colour in data.ZERO_SHOT:
+                    said_shape = any(word in text for word in data.CAPTION_WORDS[shape])
+                    said_colour = any(word in text for word in data.CAPTION_WORDS[colour])
+                    assert not (said_shape and said_colour), text
+    zero = data.captioned_shapes("zero-shot", 100, 8, seed=0)
+    assert set(zip(zero.shape.tolist(), zero.colour.tolist())) == held_out
+
+
+def test_captions_name_the_content_and_only_the_content():
+    d = data.captioned_shapes("test", 30, 16, seed=1)
+    for i, captions in enumerate(d.captions):
+        for text in captions:
+            for attribute, names in ((d.shape, data.SHAPES), (d.colour, data.COLOURS), (d.size, data.SIZES)):
+                assert any(word in text for word in data.CAPTION_WORDS[names[attribute[i]]]), text
+            assert not any(word in text for word in ("left", "right", "top", "bottom", "dark", "light"))
+
+
+def test_the_painted_shape_has_its_colour_and_size():
+    d = data.captioned_shapes("train", 40, 32, seed=2)
+    for i in range(len(d)):
+        paint = np.asarray(data.PAINTS[data.COLOURS[d.colour[i]]])
+        close = np.abs(d.images[i] - paint * 0.92).max(axis=-1) < 0.1  # the paint, at its mean shade
+        expected = {"small": 0.18, "large": 0.3}[data.SIZES[d.size[i]]]
+        assert close.mean() > 0.5 * expected**2  # the shape covers a good part of its area
+    assert set(d.quadrant.tolist()) <= {0, 1, 2, 3} and set(d.tone.tolist()) <= {0, 1}
+
+
+def test_captioned_shapes_refuses_an_unknown_split():
+    with pytest.raises(ValueError, match="accepted: train, test, zero-shot"):
+        data.captioned_shapes("validation", 4)
+
+
+# --- networks ----------------------------------------------------------------------------------
+
+
+def test_encode_captions_pads_and_cuts():
+    codes = encode_captions(["ab", "a b~c"], length=4)
+    assert codes.tolist() == [[1, 2, 0, 0], [1, ALPHABET.index(" ") + 1, 2, 0]]
+
+
+def test_text_to_image_networks_have_the_right_shapes():
+    torch.manual_seed(0)
+    text = CharCNNRNN(embed_dim=24, width=16, hidden=12, kernels=(4, 4, 3), pool=2)
+    phi = text(encode_captions(["a small red circle", "this box is navy and tiny"], 64))
+    assert phi.shape == (2, 24)
+    G = TextConditionedGenerator(latent_dim=10, embed_dim=24, projected_dim=8, width=8, image_size=16)
+    x = G(torch.randn(2, 10), phi)
+    assert x.shape == (2, 3, 16, 16) and x.abs().max() <= 1
+    D = MatchingDiscriminator(embed_dim=24, projected_dim=8, width=8, image_size=16)
+    assert D(x, phi).shape == (2,)
+    assert ImageEncoder(out_dim=10, width=8, image_size=16)(x).shape == (2, 10)
+
+
+def test_the_discriminator_depends_on_the_text():
+    torch.manual_seed(0)
+    D = MatchingDiscriminator(embed_dim=6, projected_dim=4, width=8, image_size=16).eval()
+    x = torch.randn(1, 3, 16, 16)
+    assert not torch.allclose(D(x, torch.randn(1, 6)), D(x, torch.randn(1, 6)))
+
+
+# --- losses, against values computed by hand ----------------------------------------------------
+
+
+def test_joint_embedding_loss_by_hand():
+    v = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    t = torch.tensor([[2.0, 0.0], [0.0, 0.5], [0.0, 1.0]])
+    labels = torch.tensor([0, 1, 1])
+    # scores F(v_n, t_m): [[2, 0, 0], [0, 0.5, 1], [2, 0.5, 1]]; pairs of different classes: (0,1), (0,2), (1,0), (2,0)
+    # image side: n=0: max(0,1+0-2)+max(0,1+0-2) = 0; n=1: max(0,1+0-0.5) = 0.5; n=2: max(0,1+2-1) = 2
+    # text side:  n=0: max(0,1+0-2)+max(0,1+2-2) = 1; n=1: max(0,1+0-0.5) = 0.5; n=2: max(0,1+0-1) = 0
+    expected = (0 + 0.5 + 2 + 1 + 0.5 + 0) / 3
+    assert losses.joint_embedding_loss(v, t, labels).item() == pytest.approx(expected)
+
+
+def test_gan_cls_discriminator_loss_by_hand():
+    real, wrong, fake = torch.tensor([0.0]), torch.tensor([0.0]), torch.tensor([math.log(3.0)])
+    # -log s_r - (log(1 - s_w) + log(1 - s_f)) / 2 with s_r = s_w = 1/2, s_f = 3/4
+    expected = math.log(2) + 0.5 * (math.log(2) + math.log(4))
+    assert losses.gan_cls_discriminator_loss(real, wrong, fake).item() == pytest.approx(expected)
+
+
+def test_gan_int_term_by_hand():
+    t1, t2 = torch.tensor([[1.0, 3.0]]), torch.tensor([[3.0, -1.0]])
+    assert losses.interpolate_embeddings(t1, t2, 0.5).tolist() == [[2.0, 1.0]]
+    assert losses.interpolate_embeddings(t1, t2, 1.0).tolist() == t1.tolist()
+    # -log sigmoid(0) - log sigmoid(log 3) = log 2 + log(4/3)
+    value = losses.gan_int_generator_loss(torch.tensor([0.0]), torch.tensor([math.log(3.0)]))
+    assert value.item() == pytest.approx(math.log(2) + math.log(4 / 3))
+
+
+def test_style_loss_by_hand():
+    z = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    predicted = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    assert losses.style_loss(z, predicted).item() == pytest.approx((1 + 4 + 9 + 16) / 2)
