@@ -256,9 +256,11 @@ def print_table(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         status = o.error and f"ERROR {o.error}"
         rows.append((o.notebook, f"{o.seconds:.1f} s", o.device, str(o.held), str(o.failed), status or str(o.output)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    print(report.text_table(rows, rule=False))
+
+
+# the environment of a committed baseline's kernel (dipkit refresh) and of a sweep's jobs: one thread, no bars
+BASELINE_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
 def refresh(names: list[str], run_all: bool) -> list[Outcome]:
@@ -271,7 +273,7 @@ def refresh(names: list[str], run_all: bool) -> list[Outcome]:
         raise UsageError("name notebooks to refresh, or pass --all (not both)")
     notebooks = (list(committed_notebooks().values()) if run_all
                  else [find_notebook(name, template=True) for name in names])
-    os.environ.update(TQDM_DISABLE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    os.environ.update(BASELINE_ENV)
     outcomes = []
     for index, path in enumerate(notebooks, 1):
         print(f"[{index}/{len(notebooks)}] {path.stem}  (committed baseline, quick profile, cpu)", flush=True)

@@ -706,7 +706,7 @@ def combinations(split: str) -> list[tuple[int, int]]:
 
 def caption(shape: str, colour: str, size: str, rng: np.random.Generator) -> str:
     """One caption of a shape: a random template of :data:`CAPTION_TEMPLATES`, a random phrasing of each attribute."""
-    words = {key: CAPTION_WORDS[value][rng.integers(3)] for key, value in
+    words = {key: CAPTION_WORDS[value][rng.integers(len(CAPTION_WORDS[value]))] for key, value in
              (("shape", shape), ("colour", colour), ("size", size))}
     return CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(**words)
 

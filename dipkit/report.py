@@ -104,18 +104,23 @@ class Claims:
             display({"text/plain": self.summary()}, raw=True, metadata={METADATA_KEY: self.record_dict()})
 
 
-def format_table(claims: list[Claim], where: bool = False) -> str:
-    """A plain-text table: claim, paper, measured, unit, held (``where``: then the profile and the device)."""
+def text_table(rows: list[tuple[str, ...]], rule: bool = True) -> str:
+    """Rows of cells as left-aligned columns, the first row a header (``rule``: underlined with dashes)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    if rule:
+        lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def format_table(claims: list[Claim]) -> str:
+    """A plain-text table: claim, paper, measured, unit, held."""
     def number(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    rows = [("claim", "paper", "measured", "unit", "held") + (("profile", "device") if where else ())]
-    rows += [(c.name, number(c.paper), number(c.measured), c.unit, "yes" if c.held else "NO")
-             + ((c.profile, c.device) if where else ()) for c in claims]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    rows = [("claim", "paper", "measured", "unit", "held")]
+    rows += [(c.name, number(c.paper), number(c.measured), c.unit, "yes" if c.held else "NO") for c in claims]
+    return text_table(rows)
 
 
 def record_of(chapter: str, claims: list[Claim]) -> dict:
@@ -252,7 +257,4 @@ def format_spreads(rows: list[Spread]) -> str:
     table = [("claim", "paper", "mean +- std", "unit", "runs", "held")]
     table += [(s.name, "-" if s.paper is None else f"{s.paper:.2f}", f"{s.mean:.2f} +- {s.std:.2f}", s.unit,
                str(len(s.values)), f"{sum(s.held)}/{len(s.held)}") for s in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(6)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return text_table(table)

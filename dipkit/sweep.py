@@ -34,7 +34,6 @@ from dipkit.cli import UsageError
 
 MANIFEST = "sweep.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-JOB_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,8 @@ def execute_job(source_text: str, name: str, parameters: dict, env: dict) -> dic
     """The Ray task: run one notebook (given as text, so no shared disk is needed) in a scratch folder and return
     the executed notebook, its claims record, the wall time and the error ('' when it ran to the end)."""
     kept = dict(os.environ)
-    os.environ.update({**JOB_ENV, **env})  # the kernel inherits this process's environment; Ray reuses the process
+    # the kernel inherits this process's environment, and Ray reuses the process: set it, then restore it
+    os.environ.update({**cli.BASELINE_ENV, **env})
     try:
         return _execute_in_scratch(source_text, name, parameters)
     finally:
@@ -339,9 +339,9 @@ def main(args: Any) -> int:
     device = args.device or ("cuda" if args.gpus_per_job else "cpu")
     jobs = plan(args.notebooks, args.all, seeds, args.profile, device, args.parameter, args.vary)
     folder = sweep_folder(args.output_dir, args.profile, args.id, args.resume)
-    todo = to_do(jobs, read_manifest(folder), folder)
-    print(f"sweep {folder}: {len(todo)} of {len(jobs)} jobs to run", flush=True)
     manifest = read_manifest(folder)
+    todo = to_do(jobs, manifest, folder)
+    print(f"sweep {folder}: {len(todo)} of {len(jobs)} jobs to run", flush=True)
     if todo:
         with ray_session(args.address, args.jobs, args.gpus_per_job):
             manifest = run(todo, folder, args.profile, args.gpus_per_job)

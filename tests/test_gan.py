@@ -6,7 +6,14 @@ import torch.nn.functional as F
 
 from dipkit import losses
 from dipkit.nets import count_parameters
-from dipkit.nets.gan import dcgan_discriminator, dcgan_generator, dcgan_init, mlp_discriminator, mlp_generator
+from dipkit.nets.gan import (
+    dcgan_discriminator,
+    dcgan_features,
+    dcgan_generator,
+    dcgan_init,
+    mlp_discriminator,
+    mlp_generator,
+)
 
 
 def test_mlp_shapes():
@@ -39,7 +46,10 @@ def test_dcgan_small_sizes(size):
     with torch.no_grad():
         assert G(torch.randn(3, 16)).shape == (3, 1, size, size)
         assert D(torch.randn(3, 1, size, size)).shape == (3,)
+        body, features = dcgan_features(8, size, 1)  # D without its last layer: 4x4 maps of `features` channels
+        assert body(torch.randn(3, 1, size, size)).shape == (3, features, 4, 4)
     assert count_parameters(G) > 0
+    assert count_parameters(D) == count_parameters(body) + features * 4 * 4  # plus the 4x4 convolution to a logit
 
 
 def test_dcgan_rejects_sizes_that_are_not_powers_of_two():

@@ -134,8 +134,3 @@ def test_spreads_summarise_each_claim_across_runs():
     assert table[2].split() == ["denoising/gain", "-", "5.00", "+-", "1.00", "dB", "3", "3/3"]
     assert table[3].split() == ["sr/rate", "1.47", "1.50", "+-", "0.10", "x", "3", "2/3"]
 
-
-def test_format_table_can_say_where_each_claim_was_measured():
-    header, _, first, _ = report.format_table(claims_list(), where=True).splitlines()
-    assert header.split() == ["claim", "paper", "measured", "unit", "held", "profile", "device"]
-    assert first.split() == ["denoising/gain", "-", "11.23", "dB", "yes", "quick", "cpu"]

@@ -82,7 +82,8 @@ def test_plan_names_one_job_per_notebook_seed_and_override_set(book):
     assert [job.key for job in jobs] == ["00_tiny/size-4/seed-0", "00_tiny/size-4/seed-2",
                                          "00_tiny/size-6/seed-0", "00_tiny/size-6/seed-2"]
     assert jobs[1].parameters == {"size": 4, "profile": "quick", "device": "cpu", "seed": 2}
-    assert [job.key for job in sweep.plan(["00"], False, [1], "quick", "cuda", [])] == ["00_tiny/seed-1"]
+    on_gpus = sweep.plan(["00"], False, [1], "quick", "cuda", [])
+    assert [job.key for job in on_gpus] == ["00_tiny/seed-1"] and on_gpus[0].parameters["device"] == "cuda"
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +96,12 @@ def ray_cluster():
     ray.shutdown()
 
 
-def test_gpus_per_job_without_gpus_is_refused(ray_cluster):
-    with pytest.raises(cli.UsageError, match="--gpus-per-job 1, but this machine has 0 GPUs"):
-        sweep.check_gpus(1, "this machine")
+def test_gpus_per_job_beyond_the_machines_gpus_is_refused(ray_cluster):
+    import ray
+
+    gpus = int(ray.cluster_resources().get("GPU", 0))  # 0 here; any number on a GPU machine
+    with pytest.raises(cli.UsageError, match=f"--gpus-per-job {gpus + 1}, but this machine has {gpus} GPUs"):
+        sweep.check_gpus(gpus + 1, "this machine")
 
 
 def test_sweep_writes_records_reports_failures_and_resumes(book, ray_cluster, capsys):

@@ -67,18 +67,25 @@ def dcgan_generator(latent_dim: int = 100, width: int = 128, image_size: int = 6
     return generator
 
 
-def dcgan_discriminator(width: int = 128, image_size: int = 64, channels: int = 3) -> nn.Sequential:
-    """DCGAN's D, the mirror of G: strided convolutions, LeakyReLU(0.2), batch norm except on the input layer.
+def dcgan_features(width: int = 128, image_size: int = 64, channels: int = 3) -> tuple[nn.Sequential, int]:
+    """D's strided layers, the image down to 4x4 feature maps, and their number of channels: the body that
+    :func:`dcgan_discriminator` ends with one logit and other heads (text matching, an encoder) build on.
 
-    Returns one logit per image (the paper's final sigmoid lives in the loss).
+    Strided convolutions, LeakyReLU(0.2), batch norm except on the input layer.
     """
     levels = _levels(image_size)
     channels_at = [width * 2**i for i in range(levels)]  # image_size/2, ..., 4x4 (128, 256, 512, 1024 at 64x64)
     blocks = [nn.Conv2d(channels, channels_at[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]  # no BN on the input
     for c_in, c_out in zip(channels_at, channels_at[1:]):
         blocks += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
-    blocks += [nn.Conv2d(channels_at[-1], 1, 4, 1, 0, bias=False), nn.Flatten(0)]  # 4x4 -> one logit
-    return nn.Sequential(*blocks)
+    return nn.Sequential(*blocks), channels_at[-1]
+
+
+def dcgan_discriminator(width: int = 128, image_size: int = 64, channels: int = 3) -> nn.Sequential:
+    """DCGAN's D, the mirror of G: :func:`dcgan_features`, then a 4x4 convolution to one logit per image
+    (the paper's final sigmoid lives in the loss)."""
+    body, features = dcgan_features(width, image_size, channels)
+    return nn.Sequential(*body, nn.Conv2d(features, 1, 4, 1, 0, bias=False), nn.Flatten(0))  # 4x4 -> one logit
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -261,6 +268,7 @@ __all__ = [
     "mlp_generator",
     "mlp_discriminator",
     "dcgan_generator",
+    "dcgan_features",
     "dcgan_discriminator",
     "dcgan_init",
     "one_hot",

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dipkit.nets.gan import _levels, dcgan_discriminator, dcgan_generator
+from dipkit.nets.gan import dcgan_features, dcgan_generator
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 ,.:;-'!?"
 """The characters the text encoder reads; index 0 is padding (and any other character), ``ALPHABET[i]`` is i + 1."""
@@ -70,9 +70,9 @@ class ImageEncoder(nn.Module):
 
     def __init__(self, out_dim: int, width: int = 64, image_size: int = 64, channels: int = 3) -> None:
         super().__init__()
-        body = dcgan_discriminator(width, image_size, channels)
-        self.body = nn.Sequential(*list(body)[:-2], nn.Flatten())
-        self.out = nn.Linear(width * 2 ** (_levels(image_size) - 1) * 16, out_dim)
+        body, features = dcgan_features(width, image_size, channels)
+        self.body = nn.Sequential(*body, nn.Flatten())
+        self.out = nn.Linear(features * 4 * 4, out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.body(x))
@@ -105,9 +105,8 @@ class MatchingDiscriminator(nn.Module):
     def __init__(self, embed_dim: int = 1024, projected_dim: int = 128, width: int = 128, image_size: int = 64,
                  channels: int = 3) -> None:
         super().__init__()
-        self.body = nn.Sequential(*list(dcgan_discriminator(width, image_size, channels))[:-2])
+        self.body, features = dcgan_features(width, image_size, channels)
         self.project = _compression(embed_dim, projected_dim)
-        features = width * 2 ** (_levels(image_size) - 1)
         self.joint = nn.Sequential(
             nn.Conv2d(features + projected_dim, features, 1, bias=False), nn.BatchNorm2d(features),
             nn.LeakyReLU(0.2, True), nn.Conv2d(features, 1, 4, 1, 0, bias=False), nn.Flatten(0),
