@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import platform
+import shlex
 import shutil
+import subprocess
+import re
 import sys
 import tempfile
 import time
@@ -225,9 +230,51 @@ def execute(
     return seconds, error
 
 
-def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path) -> list[Outcome]:
-    """Execute each job into ``output_dir/<profile>/`` and collect its claims."""
-    folder = (output_dir / profile).resolve()
+def machine() -> str:
+    """The CPU model and core count of this machine, and its GPU when CUDA sees one."""
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        model = names[0] if names else model
+    described = f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    import torch
+
+    if torch.cuda.is_available():
+        described += f"; GPU {torch.cuda.get_device_name(0)}"
+    return described
+
+
+def commit() -> str:
+    """The checkout's commit, with ``+uncommitted`` when tracked files differ from it ('unknown' outside git)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
+
+
+def write_run_record(path: Path, parameters: dict, seconds: float, error: str, command: list[str]) -> None:
+    """``<stem>.run.json`` beside a run's notebook: what a committed run needs to be trusted and repeated."""
+    record = {"command": shlex.join(["dipkit", *command]), "commit": commit(), "machine": machine(),
+              "wall_seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+              "parameters": parameters, "error": error}
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path, label: str = "",
+        command: list[str] | None = None) -> list[Outcome]:
+    """Execute each job into ``output_dir/<profile>/`` (``<label>/`` below it when given) and collect its claims.
+
+    Beside each notebook and its claims goes ``<stem>.run.json``: the command, the commit, the machine and the
+    wall time of this run (a resumed DIP run's notebook prints the time of all its parts).
+    """
+    if label and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", label):
+        raise UsageError(f"bad --label {label!r}; accepted: letters, digits, '_', '.', '-' (one folder name)")
+    folder = (output_dir / profile / label).resolve()
     if folder == NOTEBOOKS.resolve():
         raise UsageError("runs are never written into notebooks/; choose another --output-dir")
     folder.mkdir(parents=True, exist_ok=True)
@@ -235,11 +282,13 @@ def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path) -> list[O
     for index, (source, parameters) in enumerate(jobs, 1):
         output = folder / source.name
         claims_file = folder / f"{source.stem}.claims.json"
-        for path in (output, claims_file):
+        run_file = folder / f"{source.stem}.run.json"
+        for path in (output, claims_file, run_file):
             keep_previous(path)
         shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
         print(f"[{index}/{len(jobs)}] {source.stem}  ({shown})", flush=True)
         seconds, error = execute(source, output, parameters, folder)
+        write_run_record(run_file, parameters, seconds, error, command or [])
         outcomes.append(outcome(source.stem, seconds, parameters.get("device", "-"), claims_file, output, error))
     return outcomes
 
@@ -311,6 +360,7 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICES)} (default auto)")
     run_parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
     run_parser.add_argument("--output-dir", type=Path, default=ROOT / "runs", help="default: runs/")
+    run_parser.add_argument("--label", default="", help="a sub-folder of runs/<profile>/ for this run (e.g. set5-baby)")
     refresh_parser = commands.add_parser("refresh", help="re-execute the committed notebooks in place")
     refresh_parser.add_argument("notebooks", nargs="*")
     refresh_parser.add_argument("--all", action="store_true")
@@ -335,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             outcomes = refresh(args.notebooks, args.all)
         else:
             jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter)
-            outcomes = run(jobs, args.profile, args.output_dir)
+            outcomes = run(jobs, args.profile, args.output_dir, args.label, list(argv if argv is not None else sys.argv[1:]))
     except UsageError as error:
         print(f"dipkit: error: {error}", file=sys.stderr)
         return 2

@@ -5,14 +5,20 @@ r"""The Deep Image Prior loop (Ulyanov, Vedaldi, Lempitsky, CVPR 2018), the one 
   loop (chapter 01 writes the same step out in a cell); what makes DIP fast in practice is the
   stopping rule it takes as a callback (:class:`dipkit.stopping.WindowedVarianceStopper`).
 * :class:`OutputAverager`: the moving average of the outputs the paper reports.
+
+A long run (the paper's network on a 512x512 image takes hours on a CPU) passes ``checkpoint=``: its
+state is saved every ``checkpoint_every`` steps and a killed run, started again the same way, resumes
+from it bit for bit.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -108,6 +114,8 @@ def fit(
     halt: bool = False,
     generator: torch.Generator | None = None,
     desc: str = "DIP",
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 100,
 ) -> FitResult:
     """Fit ``net`` so that ``op(net(z))`` matches ``y``: theta* = argmin_theta ||T(f_theta(z)) - y||^2.
 
@@ -116,14 +124,25 @@ def fit(
     ``stopper`` is the stopping rule, called back with every output (``stopper.update(x, i)``,
     True when it fires; e.g. :class:`dipkit.stopping.WindowedVarianceStopper`); it never sees the
     reference. With ``halt=True`` the run ends when it fires.
+
+    ``checkpoint``: a file the run's state is saved to every ``checkpoint_every`` steps and at the end
+    (weights, Adam's moments, the perturbation generator, the average, the history, the stopper); when
+    it exists, the run resumes from it bit for bit, and ``seconds`` counts every part of the run.
     """
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     averager = OutputAverager(ema)
-    history: dict[str, list[float]] = {"loss": [], "output": [], "average": []}
-    best: dict = {"psnr": -math.inf}
-    stop = fired_at = None
-    steps, started = 0, time.perf_counter()
-    for i in tqdm(range(iterations), desc=desc):
+    run = {"history": {"loss": [], "output": [], "average": []}, "best": {"psnr": -math.inf},
+           "stop": None, "fired_at": None, "steps": 0, "seconds": 0.0, "x": None}
+    settings = {"lr": lr, "input_noise_std": input_noise_std, "ema": ema}
+    keeper = Checkpoint(checkpoint, net, optimizer, averager, z, y, generator, stopper, settings) if checkpoint else None
+    if keeper is not None and keeper.path.exists():
+        run = keeper.load()
+    history, best = run["history"], run["best"]
+    x, x_avg = run["x"], averager.average
+    finished = run["steps"] >= iterations or (halt and run["fired_at"] is not None)
+    started = time.perf_counter()
+    for i in tqdm(range(run["steps"], run["steps"] if finished else iterations), desc=desc,
+                  initial=run["steps"], total=iterations):
         optimizer.zero_grad()
         noise = torch.randn(z.shape, generator=generator, device=z.device) if input_noise_std else 0.0
         x = net(z + input_noise_std * noise)        # x = f_theta(z + N(0, s^2)): a fresh perturbation each step
@@ -131,22 +150,80 @@ def fit(
         loss.backward()                             # grad_theta E
         optimizer.step()                            # Adam step on theta
         x_avg = averager.update(x)                  # avg_t = ema * avg_(t-1) + (1 - ema) * x_t
-        steps = i + 1
         # bookkeeping: none of it feeds back into the optimisation
+        run["steps"], run["x"] = i + 1, x.detach()
         history["loss"].append(loss.item())
         if reference is not None:
             output, average = to_image(x), to_image(x_avg)
             history["output"].append(metric(output, reference))
             history["average"].append(metric(average, reference))
             if history["average"][-1] > best["psnr"]:
-                best = {"psnr": history["average"][-1], "iteration": i, "image": average}
-        if stopper is not None and stopper.update(x, i) and stop is None:
-            stop, fired_at = stopper.best_iteration, i  # the rule fires: it returns the minimum-variance iteration
+                best = run["best"] = {"psnr": history["average"][-1], "iteration": i, "image": average}
+        if stopper is not None and stopper.update(x, i) and run["stop"] is None:
+            run["stop"], run["fired_at"] = stopper.best_iteration, i  # the rule fires: its minimum-variance iteration
             if halt:
                 break
+        if keeper is not None and run["steps"] % checkpoint_every == 0:
+            keeper.save({**run, "seconds": run["seconds"] + time.perf_counter() - started})
+    run["seconds"] += time.perf_counter() - started
+    if keeper is not None and not finished:
+        keeper.save(run)
+    stop = run["stop"]
     if stopper is not None and stop is None:
         stop = stopper.best_iteration  # it never fired: the minimum so far
-    return FitResult(history, best, to_image(x), to_image(x_avg), stop, fired_at, steps, time.perf_counter() - started)
+    return FitResult(history, best, to_image(x), to_image(x_avg), stop, run["fired_at"], run["steps"], run["seconds"])
 
 
-__all__ = ["FitResult", "OutputAverager", "Start", "fit", "start"]
+class Checkpoint:
+    """The saved state of one :func:`fit` run: what it needs to go on exactly where it stopped.
+
+    A save goes to ``<path>.partial`` first and then replaces ``path``, so a run killed while saving
+    keeps its previous checkpoint. A checkpoint of another run (another z, y or ``settings``) is refused,
+    never overwritten. The step count is not a setting: a finished run can be resumed for more steps.
+    """
+
+    def __init__(self, path: str | Path, net: nn.Module, optimizer: torch.optim.Optimizer, averager: OutputAverager,
+                 z: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None, stopper=None,
+                 settings: dict | None = None) -> None:
+        self.path = Path(path)
+        self.net, self.optimizer, self.averager = net, optimizer, averager
+        self.z, self.y, self.generator, self.stopper = z, y, generator, stopper
+        self.settings = settings or {}
+
+    def save(self, run: dict) -> None:
+        state = {"run": run, "settings": self.settings, "net": self.net.state_dict(),
+                 "optimizer": self.optimizer.state_dict(),
+                 "average": self.averager.average, "z": self.z, "y": self.y,
+                 "generator": None if self.generator is None else self.generator.get_state(),
+                 "stopper": None if self.stopper is None else vars(self.stopper)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        torch.save(state, partial)
+        os.replace(partial, self.path)
+
+    def load(self) -> dict:
+        """Restore the saved state into this run's objects and return the loop's bookkeeping."""
+        state = torch.load(self.path, map_location=self.z.device, weights_only=False)  # our own file (save above)
+        for name, given in (("z", self.z), ("y", self.y)):
+            saved = state[name]
+            if saved.shape != given.shape or not torch.equal(saved, given):
+                raise ValueError(f"checkpoint {self.path} belongs to another run (its {name} differs from this "
+                                 "run's); move it away or pass another checkpoint= path")
+        if state["settings"] != self.settings:
+            raise ValueError(f"checkpoint {self.path} was written with {state['settings']}, this run has "
+                             f"{self.settings}; move it away or pass another checkpoint= path")
+        for name, given in (("generator", self.generator), ("stopper", self.stopper)):
+            if (state[name] is None) != (given is None):
+                raise ValueError(f"checkpoint {self.path} was written by a run {'with' if given is None else 'without'}"
+                                 f" a {name}; this run has {'none' if given is None else 'one'}")
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.averager.average = state["average"]
+        if self.generator is not None:
+            self.generator.set_state(state["generator"])
+        if self.stopper is not None:
+            vars(self.stopper).update(state["stopper"])
+        return state["run"]
+
+
+__all__ = ["Checkpoint", "FitResult", "OutputAverager", "Start", "fit", "start"]

@@ -98,3 +98,57 @@ def test_output_averager() -> None:
     assert not OutputAverager().update(x * 2).requires_grad
     with pytest.raises(ValueError, match="0 <= decay < 1"):
         OutputAverager(decay=1.0)
+
+
+class _CrashingOperator(ops.Denoising):
+    """The denoising operator, but the process "dies" (raises) on its ``crash_at``-th call: a killed run."""
+
+    def __init__(self, crash_at: int) -> None:
+        super().__init__(0.0)
+        self.calls, self.crash_at = 0, crash_at
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.calls == self.crash_at:
+            raise KeyboardInterrupt("killed")
+        return super().forward(x)
+
+
+def _resumable(op, checkpoint, iterations: int = 30):
+    from dipkit.stopping import WindowedVarianceStopper
+
+    torch.manual_seed(0)
+    net = _tiny()
+    z = noise_input(4, 16, 16, generator=repro.generator(1))
+    target = data.test_image("astronaut", 16)
+    return fit(net, z, op, data.to_tensor(target), iterations, input_noise_std=0.05, reference=target,
+               stopper=WindowedVarianceStopper(window=4, patience=50), generator=repro.generator(2),
+               checkpoint=checkpoint, checkpoint_every=7, desc="test")
+
+
+def test_fit_killed_and_resumed_gives_the_uninterrupted_run(tmp_path) -> None:
+    whole = _resumable(ops.Denoising(0.0), None)
+    path = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        _resumable(_CrashingOperator(crash_at=19), path)  # killed in step 19: steps 15-18 are lost
+    assert torch.load(path, weights_only=False)["run"]["steps"] == 14  # the last save, every 7 steps
+    resumed = _resumable(ops.Denoising(0.0), path)  # a fresh process: new net, new generator, same command
+    assert resumed.steps == whole.steps == 30
+    assert resumed.history == whole.history  # every loss and PSNR, bit for bit
+    assert np.array_equal(resumed.output, whole.output) and np.array_equal(resumed.average, whole.average)
+    assert (resumed.stop, resumed.fired_at) == (whole.stop, whole.fired_at) and resumed.stop is not None
+    assert resumed.best["iteration"] == whole.best["iteration"]
+    again = _resumable(ops.Denoising(0.0), path)  # a finished run started again takes no step
+    assert again.history == whole.history and np.array_equal(again.average, whole.average)
+
+
+def test_fit_refuses_the_checkpoint_of_another_run(tmp_path) -> None:
+    path = tmp_path / "run.pt"
+    _run(3, checkpoint=path)
+    saved = path.read_bytes()
+    torch.manual_seed(0)
+    other_z = noise_input(4, 16, 16, generator=repro.generator(5))
+    target = data.test_image("astronaut", 16)
+    with pytest.raises(ValueError, match="belongs to another run .*z differs"):
+        fit(_tiny(), other_z, ops.Denoising(0.0), data.to_tensor(target), 3, checkpoint=path)
+    assert path.read_bytes() == saved  # refused, not overwritten
