@@ -19,10 +19,10 @@ import ast
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
-import re
 import sys
 import tempfile
 import time
@@ -385,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             outcomes = refresh(args.notebooks, args.all)
         else:
             jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter)
-            outcomes = run(jobs, args.profile, args.output_dir, args.label, list(argv if argv is not None else sys.argv[1:]))
+            command = list(sys.argv[1:] if argv is None else argv)
+            outcomes = run(jobs, args.profile, args.output_dir, args.label, command)
     except UsageError as error:
         print(f"dipkit: error: {error}", file=sys.stderr)
         return 2

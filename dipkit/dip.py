@@ -134,8 +134,8 @@ def fit(
     run = {"history": {"loss": [], "output": [], "average": []}, "best": {"psnr": -math.inf},
            "stop": None, "fired_at": None, "steps": 0, "seconds": 0.0, "x": None}
     settings = {"lr": lr, "input_noise_std": input_noise_std, "ema": ema}
-    keeper = Checkpoint(checkpoint, net, optimizer, averager, z, y, generator, stopper, settings) if checkpoint else None
-    if keeper is not None and keeper.path.exists():
+    keeper = checkpoint and Checkpoint(checkpoint, net, optimizer, averager, z, y, generator, stopper, settings)
+    if keeper and keeper.path.exists():
         run = keeper.load()
     history, best = run["history"], run["best"]
     x, x_avg = run["x"], averager.average
@@ -163,10 +163,10 @@ def fit(
             run["stop"], run["fired_at"] = stopper.best_iteration, i  # the rule fires: its minimum-variance iteration
             if halt:
                 break
-        if keeper is not None and run["steps"] % checkpoint_every == 0:
+        if keeper and run["steps"] % checkpoint_every == 0:
             keeper.save({**run, "seconds": run["seconds"] + time.perf_counter() - started})
     run["seconds"] += time.perf_counter() - started
-    if keeper is not None and not finished:
+    if keeper and not finished:
         keeper.save(run)
     stop = run["stop"]
     if stopper is not None and stop is None:
