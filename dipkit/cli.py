@@ -143,8 +143,24 @@ def check_parameters(notebook: str, given: dict[str, Any], defaults: dict[str, A
             )
 
 
-def plan(names: list[str], run_all: bool, profile: str, device: str, assignments: list[str]) -> list[tuple[Path, dict]]:
-    """Validate everything before running anything: notebooks, profile, device and parameters."""
+def read_overrides(path: Path) -> dict[str, dict[str, Any]]:
+    """A file of per-notebook overrides in a profile's format (``stem: {name: value}``), applied over the profile."""
+    if not path.is_file():
+        raise UsageError(f"--overrides {path}: no such file")
+    overrides = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        raise UsageError(f"--overrides {path}: expected 'notebook_stem: {{name: value, ...}}' entries, as in profiles/")
+    return overrides
+
+
+def plan(
+    names: list[str], run_all: bool, profile: str, device: str, assignments: list[str],
+    overrides_file: Path | None = None,
+) -> list[tuple[Path, dict]]:
+    """Validate everything before running anything: notebooks, profile, device and parameters.
+
+    A parameter's value comes from, last one winning: the notebook's default, the profile, ``overrides_file``
+    (per notebook, e.g. the paper profile's smoke check, ``tests/paper_smoke.yaml``), then ``-p``."""
     if run_all == bool(names):
         raise UsageError("name notebooks to run, or pass --all (not both)")
     notebooks = list(available_notebooks().values()) if run_all else [find_notebook(name) for name in names]
@@ -158,6 +174,9 @@ def plan(names: list[str], run_all: bool, profile: str, device: str, assignments
     unknown = set(overrides) - set(available_notebooks())
     if unknown:
         raise UsageError(f"profiles/{profile}.yaml names unknown notebooks {sorted(unknown)}")
+    extra = read_overrides(overrides_file) if overrides_file else {}
+    if set(extra) - set(available_notebooks()):
+        raise UsageError(f"{overrides_file} names unknown notebooks {sorted(set(extra) - set(available_notebooks()))}")
     command_line = parse_assignments(assignments)
     defaults = {path: notebook_parameters(path) for path in notebooks}
     everywhere = set().union(*defaults.values())
@@ -168,9 +187,11 @@ def plan(names: list[str], run_all: bool, profile: str, device: str, assignments
     for path in notebooks:
         from_profile = overrides.get(path.stem) or {}
         check_parameters(path.stem, from_profile, defaults[path], f"profiles/{profile}.yaml")
+        from_file = extra.get(path.stem) or {}
+        check_parameters(path.stem, from_file, defaults[path], str(overrides_file))
         given = {name: value for name, value in command_line.items() if name in defaults[path]}
         check_parameters(path.stem, given, defaults[path], "-p")
-        parameters = {**from_profile, **given}
+        parameters = {**from_profile, **from_file, **given}
         for name, value in (("profile", profile), ("device", resolved)):
             if name in defaults[path]:
                 parameters[name] = value
@@ -359,6 +380,8 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--profile", default="quick", help="quick (default) or a profiles/<name>.yaml")
     run_parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICES)} (default auto)")
     run_parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
+    run_parser.add_argument("--overrides", type=Path, metavar="FILE",
+                            help="per-notebook overrides over the profile, in its format (e.g. tests/paper_smoke.yaml)")
     run_parser.add_argument("--output-dir", type=Path, default=ROOT / "runs", help="default: runs/")
     run_parser.add_argument("--label", default="", help="a sub-folder of runs/<profile>/ for this run (e.g. set5-baby)")
     refresh_parser = commands.add_parser("refresh", help="re-execute the committed notebooks in place")
@@ -384,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "refresh":
             outcomes = refresh(args.notebooks, args.all)
         else:
-            jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter)
+            jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter, args.overrides)
             command = list(sys.argv[1:] if argv is None else argv)
             outcomes = run(jobs, args.profile, args.output_dir, args.label, command)
     except UsageError as error:

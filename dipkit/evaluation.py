@@ -150,23 +150,28 @@ def _as_batch(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     return x[:, None] if x.ndim == 3 else x
 
 
-def _fit(
+def train_cross_entropy(
     make_model: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int, batch: int, lr: float, seed: int
 ) -> nn.Module:
-    """Adam and cross-entropy on random minibatches of (x, y); the initial weights and the minibatches are
-    drawn from generators seeded by ``seed``, so the result does not depend on the global RNG."""
+    """Adam and cross-entropy on random minibatches of (x, y), on the device of ``x``; the initial weights and
+    the minibatches are drawn from generators seeded by ``seed``, so the result does not depend on the global RNG
+    (and is the same model on a CPU and on a GPU up to floating point)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = make_model()
+        model = make_model().to(x.device)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     for _ in range(steps):
-        index = torch.randint(0, len(x), (batch,), generator=generator)
+        index = torch.randint(0, len(x), (batch,), generator=generator).to(x.device)
         optimizer.zero_grad()
         F.cross_entropy(model(x[index]), y[index]).backward()
         optimizer.step()
     return model.eval()
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def train_classifier(
@@ -178,7 +183,7 @@ def train_classifier(
     Deterministic for a given seed: the weights and minibatches come from generators seeded by ``seed``.
     """
     x, y = _as_batch(images), torch.as_tensor(labels, dtype=torch.int64)
-    return _fit(lambda: Classifier(classes, channels=x.shape[1]), x, y, steps, batch, lr, seed)
+    return train_cross_entropy(lambda: Classifier(classes, channels=x.shape[1]), x, y, steps, batch, lr, seed)
 
 
 @torch.no_grad()
@@ -187,10 +192,10 @@ def classify(model: Classifier, images: np.ndarray | torch.Tensor, chunk: int = 
     x = _as_batch(images)
     probabilities, features = [], []
     for start in range(0, len(x), chunk):
-        feature = model.features(x[start : start + chunk])
+        feature = model.features(x[start : start + chunk].to(_device_of(model)))
         features.append(feature)
         probabilities.append(torch.softmax(model.head(feature), dim=1))
-    return torch.cat(probabilities).double().numpy(), torch.cat(features).double().numpy()
+    return torch.cat(probabilities).double().cpu().numpy(), torch.cat(features).double().cpu().numpy()
 
 
 def recognised(model: Classifier, images: np.ndarray | torch.Tensor, intended: int | np.ndarray) -> np.ndarray:
@@ -278,14 +283,15 @@ def train_segmenter(
     Per-pixel cross-entropy, Adam; deterministic for a given seed (weights and minibatches).
     """
     x, y = _as_images(photos), torch.as_tensor(labels, dtype=torch.int64)
-    return _fit(lambda: Segmenter(classes, width, layers), x, y, steps, batch, lr, seed)
+    return train_cross_entropy(lambda: Segmenter(classes, width, layers), x, y, steps, batch, lr, seed)
 
 
 @torch.no_grad()
 def segment(model: Segmenter, photos: np.ndarray | torch.Tensor, chunk: int = 256) -> np.ndarray:
     """The most probable class of every pixel: (N, H, W) int64 for (N, H, W, 3) photos in [0, 1]."""
     x = _as_images(photos)
-    return torch.cat([model(x[i : i + chunk]).argmax(1) for i in range(0, len(x), chunk)]).numpy()
+    return torch.cat([model(x[i : i + chunk].to(_device_of(model))).argmax(1).cpu() for i in range(0, len(x), chunk)]
+                     ).numpy()
 
 
 def fcn_score(segmenter: nn.Module, images: np.ndarray, labels: np.ndarray, classes: int) -> dict[str, float]:

@@ -110,8 +110,41 @@ def test_run_executes_into_runs_and_keeps_earlier_runs(book, capsys):
 
     assert cli.main(["run", "00", "--profile", "paper", "--output-dir", str(runs)]) == 0
     kept = sorted(p.name for p in (runs / "paper" / "previous").iterdir())
-    assert len(kept) == 2 and kept[0].startswith("00_tiny.") and kept[0].endswith(".claims.json")
+    assert len(kept) == 3 and kept[0].startswith("00_tiny.") and kept[0].endswith(".claims.json")
+    assert kept[2].endswith(".run.json")
     assert fingerprint(book / "notebooks") == before
+
+
+def test_overrides_file_sits_between_the_profile_and_the_command_line(book, capsys):
+    smoke = book / "smoke.yaml"
+    smoke.write_text("00_tiny:\n  size: 2\n  name: y\n01_other:\n  size: 5\n")
+    (tiny, tiny_parameters), (_, other_parameters) = cli.plan([], True, "paper", "cpu", ["name=z"], smoke)
+    assert tiny_parameters == {"size": 2, "rate": 0.01, "name": "z", "profile": "paper", "device": "cpu"}
+    assert other_parameters == {"size": 5}
+    for text, message in (("99_nope:\n  size: 1\n", "names unknown notebooks ['99_nope']"),
+                          ("00_tiny:\n  size: big\n", "parameter 'size' of 00_tiny must be int"),
+                          ("00_tiny: 3\n", "expected 'notebook_stem: {name: value, ...}'")):
+        smoke.write_text(text)
+        assert cli.main(["run", "00", "--overrides", str(smoke), "--output-dir", str(book / "runs")]) == 2
+        assert message in capsys.readouterr().err
+    assert cli.main(["run", "00", "--overrides", str(book / "missing.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not (book / "runs").exists()
+
+
+def test_label_puts_the_run_in_its_own_folder_with_its_run_record(book, capsys):
+    runs = book / "runs"
+    argv = ["run", "00", "--profile", "paper", "--label", "set5-baby", "-p", "size=6", "--output-dir", str(runs)]
+    assert cli.main(argv) == 0
+    folder = runs / "paper" / "set5-baby"
+    assert sorted(p.name for p in folder.iterdir()) == ["00_tiny.claims.json", "00_tiny.ipynb", "00_tiny.run.json"]
+    record = json.loads((folder / "00_tiny.run.json").read_text())
+    assert record["command"] == "dipkit " + " ".join(argv)
+    assert record["parameters"] == {"size": 6, "rate": 0.01, "profile": "paper", "device": "cpu"}
+    assert record["error"] == "" and record["wall_seconds"] > 0 and f"{os.cpu_count()} cores" in record["machine"]
+    assert record["commit"] == "unknown" or len(record["commit"].split("+")[0]) == 40
+    assert cli.main(["run", "00", "--label", "../up", "--output-dir", str(runs)]) == 2
+    assert "bad --label '../up'" in capsys.readouterr().err
 
 
 def test_failing_notebook_is_reported_and_exits_non_zero(book, capsys):

@@ -322,3 +322,18 @@ def test_photo_crops_are_seeded_and_come_from_their_split():
         assert any(np.all(windows == c, axis=(-3, -2, -1)).any() for c in (crop, crop[:, ::-1]))
     with pytest.raises(ValueError, match="accepted: train, validation, test"):
         data.photo_crops("val", 4)
+
+
+def test_hold_out_caps_the_validation_split_to_what_the_data_has(capsys):
+    images, labels = np.arange(60, dtype=np.float32).reshape(60, 1, 1), np.arange(60) % 10
+    fit_images, fit_labels, validation = data.hold_out(images, labels, 5, seed=3)
+    assert len(validation) == 5 and len(fit_images) == len(fit_labels) == 55 and capsys.readouterr().out == ""
+    assert sorted(np.concatenate([fit_images, validation]).ravel()) == list(range(60))  # a partition
+    assert np.array_equal(fit_labels, fit_images.ravel().astype(int) % 10)  # labels follow their images
+    order = np.random.default_rng(3).permutation(60)  # the chapters' draw before hold_out existed: unchanged
+    assert np.array_equal(validation.ravel(), order[:5])
+    fit_images, _, validation = data.hold_out(images, labels, 10000, seed=3)  # the paper's 10,000 on 60 images
+    assert len(validation) == 10 and len(fit_images) == 50
+    assert "validation_size 10000 is more than 17% of the 60 training images: holding out 10" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="at least 1"):
+        data.hold_out(images, labels, 0, seed=0)

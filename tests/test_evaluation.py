@@ -109,3 +109,19 @@ def test_parzen_score_picks_the_bandwidth_on_validation_and_scores_test():
     assert (mean, sem) == pytest.approx((values.mean(), values.std(ddof=1) / np.sqrt(300)))
     far_sigma, far_mean, _ = evaluation.parzen_score(samples + 5, validation, test)
     assert far_mean < mean - 5  # samples away from the data score far lower
+
+
+def test_scores_run_on_the_device_of_the_model():
+    """A judge trained on a GPU's data scores NumPy images and returns NumPy arrays (chapter 08 at --device cuda)."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    images, labels = data.digits("train")
+    x = torch.from_numpy(images[:200, None]).to(device)
+    y = torch.from_numpy(labels[:200]).to(device)
+    model = evaluation.train_cross_entropy(lambda: evaluation.Classifier(), x, y, steps=3, batch=16, lr=1e-3, seed=0)
+    assert next(model.parameters()).device.type == torch.device(device).type
+    probabilities, features = evaluation.classify(model, images[:5])
+    assert isinstance(probabilities, np.ndarray) and probabilities.shape == (5, 10) and features.shape == (5, 64)
+    cpu_model = evaluation.train_cross_entropy(lambda: evaluation.Classifier(), x.cpu(), y.cpu(), steps=3, batch=16,
+                                               lr=1e-3, seed=0)
+    same = evaluation.classify(cpu_model, images[:5])[0]
+    assert np.allclose(probabilities, same, atol=1e-4)  # the same model, wherever it was trained

@@ -108,3 +108,16 @@ def test_noise_input_distribution() -> None:
 def test_bad_arguments(kwargs: dict, accepted: str) -> None:
     with pytest.raises(ValueError, match=accepted):
         _small_net(**kwargs)
+
+
+@pytest.mark.slow
+def test_one_paper_step_at_the_paper_size() -> None:
+    """What the paper profile's smoke check (tests/paper_smoke.yaml) cuts: one Adam step of the paper's 2.2 M
+    network on a 512x512 image (Set5's baby) through the 4x super-resolution operator, as chapters 01-02 run it."""
+    from dipkit import dip, ops
+
+    net, z, perturbation = dip.start(0, 512, 512, 32, 128, 5, 4)
+    low = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(1))
+    result = dip.fit(net, z, ops.Downsampling(4), low, 1, input_noise_std=0.03, generator=perturbation, desc="paper")
+    assert result.steps == 1 and result.output.shape == (512, 512, 3)
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
