@@ -171,6 +171,83 @@ def test_edge_pairs_are_canny_maps_of_the_crops():
     assert edges.shape == (5, 32, 32) and set(np.unique(edges)) <= {0.0, 1.0} and 0 < edges.mean() < 0.5
 
 
+PAPER_SIZES = [64, 128, 256, (256, 512)]  # pix2pix's 256 x 256, CRN's 256 x 512 Cityscapes, and on the way
+
+
+def _height_width(size):
+    return (size, size) if isinstance(size, int) else size
+
+
+@pytest.mark.parametrize("size", PAPER_SIZES)
+def test_street_scenes_at_the_paper_sizes(size):
+    height, width = _height_width(size)
+    labels, photos = data.street_scenes("train", 4, size=size, seed=1)
+    assert labels.shape == (4, height, width) and labels.dtype == np.int64
+    assert photos.shape == (4, height, width, 3) and photos.dtype == np.float32
+    assert 0 <= photos.min() <= photos.max() <= 1
+    assert set(np.unique(labels)) == set(range(len(data.STREET_CLASSES)))
+    again = data.street_scenes("train", 4, size=size, seed=1)
+    np.testing.assert_array_equal(labels, again[0])
+    np.testing.assert_array_equal(photos, again[1])
+    assert not np.array_equal(labels, data.street_scenes("test", 4, size=size, seed=1)[0])
+
+
+@pytest.mark.parametrize("size", [256, (256, 512)])
+def test_large_street_scenes_have_windows_not_pixel_noise(size):
+    from scipy.ndimage import binary_erosion
+
+    labels = data.street_scenes("validation", 3, size=size)[0]
+    windows = labels == data.STREET_CLASSES.index("window")
+    # panes of several pixels survive a 5 x 5 erosion; the 1- or 2-pixel panes of 32-pixel scenes would not
+    assert binary_erosion(windows, np.ones((1, 5, 5), bool)).sum() > 0.2 * windows.sum() > 0
+    sky = labels == data.STREET_CLASSES.index("sky")
+    assert sky[:, 0].mean() > 0.5 and (labels[:, -1] == data.STREET_CLASSES.index("road")).mean() > 0.3
+
+
+@pytest.mark.parametrize("size", PAPER_SIZES)
+def test_edge_pairs_at_the_paper_sizes(size):
+    height, width = _height_width(size)
+    edges, photos = data.edge_pairs("test", 3, size=size, seed=2)
+    assert edges.shape == (3, height, width) and edges.dtype == np.float32 and set(np.unique(edges)) <= {0.0, 1.0}
+    assert photos.shape == (3, height, width, 3) and photos.dtype == np.float32
+    assert 0 <= photos.min() <= photos.max() <= 1
+    np.testing.assert_array_equal(photos, data.photo_crops("test", 3, size=size, seed=2))
+    np.testing.assert_array_equal(edges, data.edge_pairs("test", 3, size=size, seed=2)[0])
+    assert not np.array_equal(photos, data.edge_pairs("train", 3, size=size, seed=2)[1])
+    # at 256 no crop of these photos is flat enough to have no edge; smaller crops may be (sky, blur)
+    assert edges.mean(axis=(1, 2)).min() > 0 if height >= 256 else edges.any()
+
+
+def test_photo_crops_too_large_for_every_zoom_out_enlarge_the_photo():
+    # chelsea is 300 x 451: a 4x shrunk view has 75 rows, and no view covers 256 x 512
+    crops = data.photo_crops("test", 6, size=(256, 512), seed=0, scales=(4,))
+    assert crops.shape == (6, 256, 512, 3) and 0 <= crops.min() <= crops.max() <= 1
+    assert crops.std(axis=(1, 2)).min() > 0.02  # a photo, not a blank canvas
+
+
+def test_a_zoom_out_is_redrawn_until_it_fits():
+    # rejection, not a draw among the values that fit: where the first draw fits, it is the old code's draw
+    new, old = np.random.default_rng(5), np.random.default_rng(5)
+    assert [data._redraw(new, 2, 5, {2, 3, 4}) for _ in range(20)] == [int(old.integers(2, 5)) for _ in range(20)]
+    kept = [value for value in (int(old.integers(2, 5)) for _ in range(60)) if value in (2, 3)]
+    assert [data._redraw(new, 2, 5, {2, 3}) for _ in kept] == kept and set(kept) == {2, 3}
+    state = new.bit_generator.state
+    assert data._redraw(new, 2, 5, {7}) is None and new.bit_generator.state == state  # nothing fits: no draw
+
+
+@pytest.mark.parametrize(
+    ("make", "size", "minimum"),
+    [(data.street_scenes, 8, 16), (data.street_scenes, 0, 16), (data.street_scenes, (256,), 16),
+     (data.street_scenes, "big", 16), (data.street_scenes, (256, 8), 16), (data.street_scenes, 32.0, 16),
+     (data.edge_pairs, 2, 4), (data.edge_pairs, (256, 512, 3), 4), (data.photo_crops, "big", 4),
+     (data.photo_crops, (64, "64"), 4)],
+)
+def test_a_bad_size_is_refused_with_what_is_accepted(make, size, minimum):
+    accepted = rf"size must be an int \(a square's side\) or a \(height, width\) pair of ints, each at least {minimum}"
+    with pytest.raises(ValueError, match=accepted):
+        make("train", 2, size=size)
+
+
 # --- FCN-score -------------------------------------------------------------------------------------
 
 
