@@ -217,20 +217,25 @@ def inception_score(probabilities: np.ndarray) -> float:
 
 
 def hungarian_accuracy(
-    predicted: np.ndarray | torch.Tensor, true: np.ndarray | torch.Tensor
+    predicted: np.ndarray | torch.Tensor, true: np.ndarray | torch.Tensor, classes: int | None = None
 ) -> tuple[float, dict[int, int]]:
     """Accuracy of cluster ids ``predicted`` against ``true`` labels under the best one-to-one matching.
 
     The matching maximises the number of agreements (the Hungarian method, ``scipy.optimize.linear_sum_assignment``
     on the contingency table), as when InfoGAN's categorical code is read as a digit. Returns the accuracy and the
     mapping {cluster: label}; clusters left without a label (more clusters than labels) count as errors.
+    ``classes``: the number of clusters and labels there are, so that one never predicted (a barely trained
+    InfoGAN uses a few of its ten categories) still gets a label in the mapping.
     """
     p, t = np.asarray(predicted, dtype=np.int64).ravel(), np.asarray(true, dtype=np.int64).ravel()
     if p.shape != t.shape or p.size == 0:
         raise ValueError(f"need two non-empty label arrays of one length, got {p.shape} and {t.shape}")
     if p.min() < 0 or t.min() < 0:
         raise ValueError("labels must be non-negative integers")
-    table = np.zeros((p.max() + 1, t.max() + 1), dtype=np.int64)
+    if classes is not None and max(p.max(), t.max()) >= classes:
+        raise ValueError(f"labels go up to {max(p.max(), t.max())}, more than classes={classes} allows")
+    rows = p.max() + 1 if classes is None else classes
+    table = np.zeros((rows, t.max() + 1 if classes is None else classes), dtype=np.int64)
     np.add.at(table, (p, t), 1)
     rows, columns = linear_sum_assignment(table, maximize=True)
     return float(table[rows, columns].sum() / p.size), {int(r): int(c) for r, c in zip(rows, columns)}

@@ -201,11 +201,23 @@ def load(chapter: str) -> dict[str, Claim]:
 # --------------------------------------------------------------------------- the report (chapter 11)
 
 
-def records_in(folder: Path | str) -> dict[str, list[Claim]]:
+def records_in(folder: Path | str, labelled: bool = False) -> dict[str, list[Claim]]:
     """Every chapter's claims record in a folder (``NN_name.claims.json``; the template's is not a chapter's),
-    by chapter, in reading order."""
+    by chapter, in reading order.
+
+    ``labelled``: also the records of the labelled runs in its sub-folders (``dipkit run --label``, e.g.
+    ``runs/paper/set5-baby/``: one chapter run in parts, one image at a time on a CPU). A chapter's parts are
+    merged into one record as one run would have written it: each claim once, from the first record that has it
+    (the folder's own, then the sub-folders by name)."""
     paths = sorted(Path(folder).glob("[0-9][0-9]_*.claims.json"))
-    return {path.name.removesuffix(".claims.json"): read(path) for path in paths}
+    if labelled:
+        paths += sorted(Path(folder).glob("*/[0-9][0-9]_*.claims.json"))
+    records: dict[str, dict[str, Claim]] = {}
+    for path in paths:
+        merged = records.setdefault(path.name.removesuffix(".claims.json"), {})
+        for claim in read(path):
+            merged.setdefault(claim.name, claim)
+    return {chapter: list(claims.values()) for chapter, claims in sorted(records.items())}
 
 
 @dataclass(frozen=True)

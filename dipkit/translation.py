@@ -35,16 +35,37 @@ def to_batch(images: np.ndarray, classes: int, device: torch.device | str = "cpu
     return (tensor * 2 - 1).to(device) if tensor.shape[1] == 3 else tensor.to(device)
 
 
+def jitter(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """pix2pix's random jitter and mirroring (appendix 6.3; the reference's loadSize 286, fineSize 256): each pair
+    is enlarged by 286/256, cropped back to its size at a random position and flipped left-right with
+    probability 1/2, the input and the target alike. Label planes are enlarged by nearest neighbour (a pixel
+    keeps one class), photos bilinearly."""
+    height, width = x.shape[-2:]
+    big = (round(height * 286 / 256), round(width * 286 / 256))
+    x_big = F.interpolate(x, size=big, mode="nearest")
+    y_big = F.interpolate(y, size=big, mode="bilinear", align_corners=False)
+    pairs = []
+    for i in range(len(x)):
+        top = int(torch.randint(0, big[0] - height + 1, (1,), generator=generator))
+        left = int(torch.randint(0, big[1] - width + 1, (1,), generator=generator))
+        window = (slice(None), slice(top, top + height), slice(left, left + width))
+        mirror = bool(torch.rand(1, generator=generator) < 0.5)
+        pairs.append(tuple(t[i][window].flip(-1) if mirror else t[i][window] for t in (x_big, y_big)))
+    return torch.stack([a for a, _ in pairs]), torch.stack([b for _, b in pairs])
+
+
 def train_pix2pix(
     objective: str, inputs: np.ndarray, targets: np.ndarray, make_generator: Callable[[int], nn.Module],
     make_discriminator: Callable[[int], nn.Module], steps: int, batch_size: int, lr: float, classes: int,
     l1_weight: float = 100.0, seed: int = 0, device: torch.device | str = "cpu", label: str = "",
+    augment: bool = False,
 ) -> nn.Module:
     """Train G (and D) with one objective of :data:`OBJECTIVES` on the pairs (inputs, targets); returns G.
 
     Adam with beta1 = 0.5 for both (appendix 6.2); one D step then one G step per minibatch, the
     minibatches drawn from a generator seeded by ``seed`` (the same for every objective).
     ``make_generator(in_channels)`` and ``make_discriminator(in_channels)`` build the networks.
+    ``augment``: each minibatch through :func:`jitter` (the paper's random jitter and mirroring).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; accepted: {', '.join(OBJECTIVES)}")
@@ -63,6 +84,8 @@ def train_pix2pix(
     for _ in tqdm(range(steps), desc=label or objective, mininterval=5):
         index = torch.randint(0, len(x_all), (batch_size,), generator=generator)
         x, y = x_all[index], y_all[index]
+        if augment:
+            x, y = jitter(x, y, generator)
         fake = G(x)  # G(x, z): the noise z is dropout
         if conditioning:
             # max_D E[log D(x, y)] + E[log(1 - D(x, G(x, z)))], halved (eq. 1)

@@ -165,3 +165,15 @@ def test_hungarian_accuracy_rejects_bad_input():
         evaluation.hungarian_accuracy(np.array([0, 1]), np.array([0]))
     with pytest.raises(ValueError):
         evaluation.hungarian_accuracy(np.array([-1]), np.array([0]))
+
+
+def test_hungarian_accuracy_maps_every_category_when_told_how_many_there_are():
+    """A barely trained InfoGAN predicts 2 of 4 categories: each still gets a digit, the accuracy is unchanged."""
+    predicted, truth = np.array([0, 0, 1, 1, 1]), np.array([2, 2, 3, 3, 0])
+    accuracy, mapping = evaluation.hungarian_accuracy(predicted, truth)
+    assert sorted(mapping) == [0, 1] and mapping == {0: 2, 1: 3}
+    full_accuracy, full = evaluation.hungarian_accuracy(predicted, truth, classes=4)
+    assert full_accuracy == accuracy == 0.8 and sorted(full) == [0, 1, 2, 3]
+    assert full[0] == 2 and full[1] == 3 and sorted(full.values()) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="more than classes=3"):
+        evaluation.hungarian_accuracy(predicted, truth, classes=3)

@@ -308,3 +308,18 @@ def test_train_pix2pix_refuses_an_unknown_objective():
     with pytest.raises(ValueError, match="accepted: L1, GAN, cGAN, L1\\+GAN, L1\\+cGAN"):
         translation.train_pix2pix("L2", np.zeros((1, 8, 8), dtype=np.int64), np.zeros((1, 8, 8, 3)), UNet, PatchGAN,
                                   steps=1, batch_size=1, lr=1e-3, classes=2)
+
+
+def test_jitter_crops_and_mirrors_input_and_target_alike():
+    """Each pair moves together: a label ramp and a photo made from the same ramp stay aligned after the jitter."""
+    ramp = torch.arange(32.0).repeat(32, 1)  # column index
+    x = ramp.expand(4, 1, 32, 32).clone()
+    y = (ramp / 31).expand(4, 3, 32, 32).clone()
+    jx, jy = translation.jitter(x, y, torch.Generator().manual_seed(0))
+    assert jx.shape == x.shape and jy.shape == y.shape
+    for a, b in zip(jx, jy):
+        assert set(a.unique().tolist()) <= set(range(32))  # labels enlarged by nearest neighbour: still classes
+        assert torch.allclose(b[0] * 31, a[0], atol=1.0)  # the target follows the input, pixel for pixel
+    assert any(not torch.equal(a, x[0]) and not torch.equal(a, x[0].flip(-1)) for a in jx)  # cropped somewhere new
+    mirrored = [bool(a[0, 0, -1] < a[0, 0, 0]) for a in jx]
+    assert any(mirrored) and not all(mirrored)  # about half are flipped (seeded)

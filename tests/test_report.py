@@ -115,6 +115,20 @@ def test_records_in_reads_the_chapters_records_in_order_and_not_the_template(tmp
     assert report.records_in(tmp_path)["01_b"][0].chapter == "01_b"
 
 
+def test_records_in_merges_a_chapter_run_in_labelled_parts(tmp_path):
+    """runs/paper/set5-<image>/: one chapter run one image at a time; merged, each claim once, as one run's record."""
+    shared = claims_list()  # both parts record these (the tables every run of the chapter computes)
+    own = {label: report.Claims("02_x", "paper", "cpu") for label in ("set5-bird", "set5-head")}
+    for label, claims in own.items():
+        claims.record(f"rerun/{label}", 1.0, True, tolerance=0)
+        (tmp_path / label).mkdir()
+        report.write([replace_chapter(c, "02_x") for c in shared] + list(claims.claims.values()),
+                     tmp_path / label / "02_x.claims.json")
+    assert report.records_in(tmp_path) == {}  # parts are read only when asked for
+    merged = report.records_in(tmp_path, labelled=True)["02_x"]
+    assert [c.name for c in merged] == ["denoising/gain", "sr/rate", "rerun/set5-bird", "rerun/set5-head"]
+
+
 def replace_chapter(claim: report.Claim, chapter: str) -> report.Claim:
     from dataclasses import replace
 

@@ -137,3 +137,14 @@ def test_style_loss_by_hand():
     z = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
     predicted = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     assert losses.style_loss(z, predicted).item() == pytest.approx((1 + 4 + 9 + 16) / 2)
+
+
+def test_char_cnn_rnn_takes_one_width_per_convolution():
+    """The reference's 384, 512, 256 filters; a width list that does not match the kernels is refused."""
+    from dipkit.nets.t2i import CharCNNRNN
+
+    text = CharCNNRNN(embed_dim=8, width=(6, 10, 4), hidden=5, kernels=(4, 4, 4), pool=3)
+    assert [layer.out_channels for layer in text.cnn if isinstance(layer, torch.nn.Conv1d)] == [6, 10, 4]
+    assert text(torch.randint(1, 20, (2, 201))).shape == (2, 8)
+    with pytest.raises(ValueError, match="width has 2 entries for 3 kernels"):
+        CharCNNRNN(width=(6, 10), kernels=(4, 4, 4))

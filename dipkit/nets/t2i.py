@@ -36,22 +36,27 @@ class CharCNNRNN(nn.Module):
     ReLU and temporal max-pooling, a recurrent layer over what is left of the sequence, its hidden states
     averaged over time, a linear map to the embedding phi(t).
 
-    The paper's: three convolutions (kernels 4, 4, 4; 384, 512, 256 filters; pooling 3), 256 recurrent units,
-    a 1024-d embedding over 201 characters. Here ``width`` filters per convolution, ``pool`` after each but the
-    last, a GRU of ``hidden`` units.
+    The paper's (reedscot/cvpr2016, ``HybridCNNLong``, the 18-step GRU of its CUB encoder): three convolutions
+    (kernels 4, 4, 4; 384, 512, 256 filters; pooling 3 after the first two), a GRU over the 18 steps left of
+    201 characters, a 1024-d embedding. Here ``width`` filters per convolution (one number for all, or one per
+    convolution), ``pool`` after each but the last, a GRU of ``hidden`` units.
     """
 
-    def __init__(self, embed_dim: int = 1024, width: int = 256, hidden: int = 256, kernels: Sequence[int] = (4, 4, 4),
-                 pool: int = 3) -> None:
+    def __init__(self, embed_dim: int = 1024, width: int | Sequence[int] = (384, 512, 256), hidden: int = 256,
+                 kernels: Sequence[int] = (4, 4, 4), pool: int = 3) -> None:
         super().__init__()
+        widths = [width] * len(kernels) if isinstance(width, int) else list(width)
+        if len(widths) != len(kernels):
+            raise ValueError(f"width has {len(widths)} entries for {len(kernels)} kernels; accepted: one number, "
+                             "or one per kernel")
         layers, channels = [], len(ALPHABET)
-        for i, kernel in enumerate(kernels):
-            layers += [nn.Conv1d(channels, width, kernel), nn.ReLU()]
+        for i, (kernel, filters) in enumerate(zip(kernels, widths)):
+            layers += [nn.Conv1d(channels, filters, kernel), nn.ReLU()]
             if i < len(kernels) - 1:
                 layers.append(nn.MaxPool1d(pool))
-            channels = width
+            channels = filters
         self.cnn = nn.Sequential(*layers)
-        self.rnn = nn.GRU(width, hidden, batch_first=True)
+        self.rnn = nn.GRU(channels, hidden, batch_first=True)
         self.out = nn.Linear(hidden, embed_dim)
         self.embed_dim = embed_dim
 
