@@ -76,6 +76,26 @@ def test_downsampling_shape_constant_preservation_and_gradients():
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
+def along(values: torch.Tensor, axis: int) -> torch.Tensor:
+    """The ``(1, 1, n, n)`` float64 image whose columns (``axis=-1``) or rows (``axis=-2``) take the n ``values``."""
+    grid = values[None, :] if axis == -1 else values[:, None]
+    return grid.to(torch.float64).expand(len(values), len(values))[None, None]
+
+
+@pytest.mark.parametrize("kernel", ops.DOWNSAMPLING_KERNELS)
+@pytest.mark.parametrize("factor", [2, 3, 4, 5, 8])
+@pytest.mark.parametrize("axis", [-1, -2], ids=["columns", "rows"])
+def test_downsampling_puts_each_low_res_pixel_at_the_centre_of_its_block(kernel, factor, axis):
+    """Low-res pixel i stands for high-res pixels factor*i .. factor*i + factor - 1, so a linear ramp lands on
+    the block's centre, factor*i + (factor - 1)/2 (a symmetric kernel of sum 1 keeps a ramp's value at its
+    centre), away from the replicated borders (2 low-res pixels: Lanczos-2's reach). A kernel off by one pixel
+    either way moves every value by 1."""
+    low = ops.Downsampling(factor, kernel=kernel)(along(torch.arange(16 * factor), axis))
+    assert low.shape[-2:] == (16, 16)
+    centres = along(factor * torch.arange(16) + (factor - 1) / 2, axis)
+    torch.testing.assert_close(low[..., 2:-2, 2:-2], centres[..., 2:-2, 2:-2], rtol=0, atol=1e-4)
+
+
 def test_downsampling_removes_frequencies_it_cannot_represent():
     """A checkerboard (Nyquist frequency) must not alias into the low-resolution image."""
     yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
