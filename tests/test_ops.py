@@ -11,9 +11,10 @@ def image(size=32, seed=0):
 
 
 def test_denoising_noise_has_the_stated_sigma_on_the_255_scale():
-    x = torch.full((1, 3, 128, 128), 0.5)
+    """3M draws pin the std to about 0.01 of 25: sigma on the 0-255 scale is told from a /256 slip (24.90)."""
+    x = torch.full((1, 3, 1024, 1024), 0.5)
     y = ops.Denoising(sigma=25).measure(x, generator(0))
-    assert abs((y - x).std().item() * 255 - 25) < 0.5
+    assert abs((y - x).std().item() * 255 - 25) < 0.05
     assert torch.equal(ops.Denoising(25)(x), x)  # T itself is the identity
 
 
@@ -145,6 +146,9 @@ def test_operators_are_modules_whose_masks_and_kernels_are_buffers():
 
 
 def test_quantized_measurement_is_an_8_bit_image():
+    """Saved as 8 bits, each value goes to its nearest level, never more than half a level away (not floored)."""
     y = ops.Downsampling(2, kernel="bicubic", quantize=True).measure(image(16))
     assert torch.equal(y, (y * 255).round() / 255) and y.shape == (1, 3, 8, 8)
-    assert not torch.equal(y, ops.Downsampling(2, kernel="bicubic").measure(image(16)))
+    exact = ops.Downsampling(2, kernel="bicubic").measure(image(16))
+    assert not torch.equal(y, exact)
+    assert (y - exact).abs().max() <= 0.5 / 255 + 1e-7
