@@ -73,12 +73,15 @@ class Inpainting(ForwardOperator):
 
 
 def lanczos_kernel(factor: int, lobes: int = 2) -> torch.Tensor:
-    """1-D Lanczos-``lobes`` anti-aliasing taps for downsampling by ``factor`` (sum 1, length 2*lobes*factor).
+    """1-D Lanczos-``lobes`` anti-aliasing taps for downsampling by ``factor`` (sum 1, symmetric).
 
-    Tap k sits at distance (k + 1/2 - lobes*factor) / factor from the centre of an output pixel,
-    i.e. pixel centres are aligned as in PIL and in the DIP authors' ``Downsampler``.
+    An output pixel's centre is the centre of its block of ``factor`` input pixels, as in PIL. Tap k sits at
+    distance (k - (n - 1)/2) / factor from it: n = 2*lobes*factor taps for an even factor (the centre falls
+    between two pixels; the DIP authors' ``Downsampler`` taps), 2*lobes*factor - 1 for an odd one (it falls on
+    a pixel, and the taps at distance ``lobes`` are zeros).
     """
-    offsets = (torch.arange(2 * lobes * factor, dtype=torch.float64) + 0.5 - lobes * factor) / factor
+    count = 2 * lobes * factor - factor % 2
+    offsets = (torch.arange(count, dtype=torch.float64) - (count - 1) / 2) / factor
     taps = torch.sinc(offsets) * torch.sinc(offsets / lobes)
     return (taps / taps.sum()).float()
 

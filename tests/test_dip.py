@@ -100,6 +100,27 @@ def test_output_averager() -> None:
         OutputAverager(decay=1.0)
 
 
+def _averages(decay: float, outputs: list[float]) -> list[float]:
+    """What OutputAverager(decay) returns after each of ``outputs``, in float64."""
+    averager = OutputAverager(decay)
+    return [averager.update(torch.tensor([x], dtype=torch.float64)).item() for x in outputs]
+
+
+def test_output_averager_keeps_decay_of_the_average_and_takes_the_rest_from_the_new_output():
+    """decay 0.9 after 1 then 3: 0.9 * 1 + 0.1 * 3 = 1.2 (with the weights swapped, 2.8; at decay 0.5, where
+    test_output_averager works, a swap does not show)."""
+    assert _averages(0.9, [1.0, 3.0]) == pytest.approx([1.0, 1.2], abs=1e-12)
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3, 0.9, 0.99])
+def test_output_averager_is_the_closed_form_exponential_average(decay):
+    """avg_t = decay^t x_0 + sum_{k=1..t} (1 - decay) decay^(t-k) x_k, written out, not the code's recursion."""
+    outputs = [1.0, 3.0, -2.0, 5.0, 0.5, 4.0, -1.0]
+    expected = [decay**t * outputs[0] + sum((1 - decay) * decay ** (t - k) * outputs[k] for k in range(1, t + 1))
+                for t in range(len(outputs))]
+    assert _averages(decay, outputs) == pytest.approx(expected, abs=1e-12)
+
+
 class _CrashingOperator(ops.Denoising):
     """The denoising operator, but the process "dies" (raises) on its ``crash_at``-th call: a killed run."""
 

@@ -26,6 +26,8 @@ def test_shape_mismatch_is_an_error():
 def test_rgb_to_y_follows_bt601():
     assert metrics.rgb_to_y(np.zeros((1, 1, 3)))[0, 0] == pytest.approx(16 / 255)
     assert metrics.rgb_to_y(np.ones((1, 1, 3)))[0, 0] == pytest.approx(235 / 255)
+    primaries = np.eye(3)[None]  # pure red, green, blue: Y = 81, 145, 41 of 255 in BT.601 (MATLAB's rgb2ycbcr)
+    np.testing.assert_array_equal(np.round(255 * metrics.rgb_to_y(primaries)[0]), [81, 145, 41])
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
         metrics.rgb_to_y(np.zeros((4, 4)))
 
@@ -83,3 +85,15 @@ def test_high_band_keeps_fine_detail_and_drops_smooth_shading():
     assert metrics.high_band(fine, 0.25, border=4).shape == (24, 24)
     with pytest.raises(ValueError, match="cutoff"):
         metrics.high_band(fine, 0.5)
+
+
+@pytest.mark.parametrize("axis", [0, 1], ids=["rows", "columns"])
+def test_high_band_is_the_windowed_fine_detail_along_either_axis(axis):
+    """Above the cutoff along rows or along columns, whichever: what comes back is the fine pattern itself
+    (0.4 cycles/pixel, its luma 219/255 of its grey level), Hann-windowed; the smooth shading is gone."""
+    rows, cols = np.mgrid[0:32, 0:32]
+    smooth = 0.5 + 0.2 * np.sin(2 * np.pi * (cols if axis == 0 else rows) / 32)
+    detail = 0.1 * np.sin(2 * np.pi * 0.4 * (rows if axis == 0 else cols))
+    image = np.repeat((smooth + detail)[..., None], 3, axis=2)
+    window = np.outer(np.hanning(32), np.hanning(32))
+    np.testing.assert_allclose(metrics.high_band(image, 0.25), 219 / 255 * detail * window, atol=2e-3)

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import nbformat
 import pytest
@@ -71,6 +72,29 @@ def test_compare_accepts_a_run_within_each_claims_tolerance():
     assert report.compare(claims_list(), claims_list(gain=11.2346 + 0.49, rate=1.0 * 1.09)) == []
 
 
+ALLOWED = {"denoising/gain": 0.5, "sr/rate": 0.1}
+"""What make_claims' claims may move: gain declares tolerance=0.5 (dB), rate rtol=0.1 of its committed 1.0."""
+
+
+def moved(name: str, delta: float, committed: list[report.Claim] | None = None) -> list[report.Claim]:
+    """The committed claims (make_claims' by default) with one claim's measured value moved by ``delta``, its
+    verdict kept."""
+    return [replace(c, measured=c.measured + delta) if c.name == name else c for c in committed or claims_list()]
+
+
+@pytest.mark.parametrize("sign", [1, -1], ids=["up", "down"])
+@pytest.mark.parametrize("name", ALLOWED)
+def test_compare_holds_each_value_to_its_tolerance_in_both_directions(name, sign):
+    """A value that falls beyond its tolerance has changed as much as one that rises (absolute ``tolerance`` and
+    relative ``rtol`` alike): a one-sided check (no abs()) would pass every run that got worse downwards."""
+    allowed = ALLOWED[name]
+    assert report.compare(claims_list(), moved(name, sign * 0.9 * allowed)) == []
+    changes = report.compare(claims_list(), moved(name, sign * 1.2 * allowed))
+    assert len(changes) == 1 and changes[0].startswith(f"claim {name!r} measured"), (
+        f"{name} moved by {sign * 1.2 * allowed:+g}, its tolerance {allowed:g}: {changes}")
+    assert f"off by {1.2 * allowed:.4g}, more than its tolerance {allowed:.4g}" in changes[0], changes
+
+
 @pytest.mark.parametrize(
     ("measured", "message"),
     [
@@ -85,6 +109,19 @@ def test_compare_accepts_a_run_within_each_claims_tolerance():
 def test_compare_names_each_change(measured, message):
     changes = report.compare(claims_list(), measured)
     assert any(message in change for change in changes), changes
+
+
+@pytest.mark.parametrize("value", [20.0, -20.0])
+def test_compare_scales_rtol_by_the_size_of_the_committed_value(value):
+    """rtol=0.1 of a claim committed at 20, or at -20 (a loss, a difference in dB), allows 2 either way: rtol is a
+    fraction of |value|, not an absolute allowance (the suite's other rtol claim sits at 1, where both agree)."""
+    committed = claims_list(rate=value)
+    for delta in (1.8, -1.8, 2.2, -2.2):
+        changes = report.compare(committed, moved("sr/rate", delta, committed))
+        if abs(delta) < 2:
+            assert changes == [], f"{delta:+g} from {value:g} is within 0.1 * |{value:g}| = 2: {changes}"
+        else:
+            assert len(changes) == 1 and "more than its tolerance 2" in changes[0], (delta, changes)
 
 
 def test_compare_reports_a_renamed_claim_and_a_changed_tolerance():
@@ -130,8 +167,6 @@ def test_records_in_merges_a_chapter_run_in_labelled_parts(tmp_path):
 
 
 def replace_chapter(claim: report.Claim, chapter: str) -> report.Claim:
-    from dataclasses import replace
-
     return replace(claim, chapter=chapter)
 
 

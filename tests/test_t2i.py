@@ -1,6 +1,8 @@
 """Chapter 08 (Reed et al. 2016): the captioned dataset, the text-to-image networks and their losses."""
 
+import colorsys
 import math
+import re
 
 import numpy as np
 import pytest
@@ -68,6 +70,36 @@ def test_the_painted_shape_has_its_colour_and_size():
         assert close.mean() > 0.5 * data.RADII[data.SIZES[d.size[i]]] ** 2  # the shape covers a good part of its area
     coverage, large = np.array(coverage), np.array(d.size) == data.SIZES.index("large")
     assert coverage[large].mean() > 2 * coverage[~large].mean()  # (0.3 / 0.18)^2 = 2.8 times the area
+
+
+COLOUR_WORDS = {
+    "red": "red", "scarlet": "red", "crimson": "red", "yellow": "yellow", "golden": "yellow", "lemon": "yellow",
+    "green": "green", "emerald": "green", "blue": "blue", "azure": "blue", "navy": "blue",
+}
+"""What the captions' colour words mean, from the dictionary (not from dipkit's tables)."""
+
+HUES = {"red": 0, "yellow": 60, "green": 120, "blue": 240}
+"""Where each colour sits on the colour wheel (hue in degrees); a colour's sector reaches 30 degrees either side."""
+
+
+def test_each_shape_has_the_hue_its_captions_name():
+    """The pixels at a shape's centre (inside a circle, square or triangle alike) have the hue of the colour its
+    captions say, on the colour wheel: a test that reads the expected paint from data.PAINTS would pass with two
+    paints swapped, this one does not."""
+    d = data.captioned_shapes("train", 60, 32, seed=5)
+    rows, cols = np.mgrid[0:32, 0:32] + 0.5
+    named = set()
+    for i, captions in enumerate(d.captions):
+        words = {COLOUR_WORDS[w] for text in captions for w in COLOUR_WORDS if re.search(rf"\b{w}\b", text)}
+        assert len(words) == 1, captions  # every caption of an image names the same colour
+        name = words.pop()
+        named.add(name)
+        # within 2 px of the centre: inside every shape (the smallest, a small triangle, has an inradius of 3.5 px)
+        centre = np.hypot(rows - 32 * d.position[i, 0], cols - 32 * d.position[i, 1]) <= 2
+        hue = 360 * colorsys.rgb_to_hsv(*d.images[i][centre].mean(axis=0))[0]
+        off = abs((hue - HUES[name] + 180) % 360 - 180)  # degrees round the wheel from the named colour
+        assert off < 30, f"image {i}: its captions say {name} ({captions[0]!r}), its shape's hue is {hue:.0f}"
+    assert named == set(HUES)
 
 
 def test_captioned_shapes_refuses_an_unknown_split():
