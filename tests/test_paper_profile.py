@@ -19,8 +19,8 @@ SMOKE = ROOT / "tests" / "paper_smoke.yaml"
 def test_the_smoke_cuts_counts_only():
     """The smoke may shorten a run (steps, iterations, sample counts, image sizes where a CPU step is too slow) but
     never swap what the paper profile runs: no width, depth, dataset, learning rate or loss weight is overridden."""
-    allowed = ("_steps", "_iterations", "steps", "_count", "_samples", "_pairs", "_per_class", "image_size",
-               "fit_size", "_crop")
+    allowed = ("_steps", "_iterations", "steps", "_count", "_samples", "_pairs", "_per_class", "diverse_images",
+               "image_size", "fit_size", "_crop")
     paper = cli.profile_overrides("paper")
     for stem, overrides in yaml.safe_load(SMOKE.read_text()).items():
         assert stem in paper, f"{stem} has smoke overrides but no paper profile"
