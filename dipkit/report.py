@@ -14,6 +14,7 @@ every record with :func:`records_in` and summarises a claim across seeds with :f
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 from dataclasses import asdict, dataclass
@@ -71,6 +72,9 @@ class Claims:
                 f"claim {name!r} declares no tolerance: pass tolerance= (absolute, in its unit) and/or rtol= "
                 "(relative), read off its spread across seeds and CPUs; tolerance=0 for a deterministic value"
             )
+        if not math.isfinite(measured):
+            raise ValueError(f"claim {name!r} measured {measured}: a claim needs a finite value; a run too short to "
+                             "measure it should say so and leave the claim out")
         if (tolerance or 0) < 0 or (rtol or 0) < 0:
             raise ValueError(f"claim {name!r}: tolerances cannot be negative (tolerance={tolerance}, rtol={rtol})")
         claim = Claim(

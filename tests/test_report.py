@@ -55,6 +55,9 @@ def test_record_checks_its_arguments():
         claims.record("x", 1.0, True)
     with pytest.raises(ValueError, match="cannot be negative"):
         claims.record("x", 1.0, True, tolerance=-1)
+    for missing in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="needs a finite value"):
+            claims.record("x", missing, False, tolerance=0)
     claims.record("x", 1.0, True, tolerance=0)
     with pytest.raises(ValueError, match="already recorded"):
         claims.record("x", 2.0, True, tolerance=0)
