@@ -234,8 +234,8 @@ def hungarian_accuracy(
         raise ValueError("labels must be non-negative integers")
     if classes is not None and max(p.max(), t.max()) >= classes:
         raise ValueError(f"labels go up to {max(p.max(), t.max())}, more than classes={classes} allows")
-    rows = p.max() + 1 if classes is None else classes
-    table = np.zeros((rows, t.max() + 1 if classes is None else classes), dtype=np.int64)
+    shape = (p.max() + 1, t.max() + 1) if classes is None else (classes, classes)
+    table = np.zeros(shape, dtype=np.int64)
     np.add.at(table, (p, t), 1)
     rows, columns = linear_sum_assignment(table, maximize=True)
     return float(table[rows, columns].sum() / p.size), {int(r): int(c) for r, c in zip(rows, columns)}
