@@ -24,7 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from dipkit import cli, report, sweep
+from dipkit import chapters, report, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 ISA_CAPS = {  # environment of each simulated CPU
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--machine", default=cpu_name(), help="names the runs in the record (default: the CPU's model)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "claims_spread.json")
     args = parser.parse_args(argv)
-    jobs = jobs_for(args.notebooks or list(cli.available_notebooks()), sweep.seed_range(args.seeds), args.isa)
+    jobs = jobs_for(args.notebooks or list(chapters.available_notebooks()), sweep.seed_range(args.seeds), args.isa)
     folder = args.runs / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
     with sweep.ray_session(None, args.jobs, 0):

@@ -5,8 +5,8 @@ and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules),
 ``pyramid`` (the Laplacian pyramid: down/upsampling, bands, exact reconstruction), ``nets`` (the papers'
 architectures, one module per family), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
 ``translation`` (pix2pix's training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
-samples), ``plot``, ``report`` (claims), ``cli`` (``dipkit list | run | refresh``) and ``sweep``
-(``dipkit sweep``: notebooks x seeds on Ray).
+samples), ``plot``, ``report`` (claims), ``chapters`` (the notebooks as jobs: catalogue, parameters, plan,
+execute), ``cli`` (``dipkit list | run | refresh | sweep``, argparse only) and ``sweep`` (notebooks x seeds on Ray).
 """
 
 __version__ = "0.1.0"

@@ -8,317 +8,34 @@
     dipkit sweep 00 03 --seeds 0-2   # notebooks x seeds on Ray (dipkit/sweep.py)
 
 ``run`` executes with papermill into ``runs/<profile>/`` (never into ``notebooks/``; an earlier run
-there is moved to ``runs/<profile>/previous/``, not overwritten) and prints one row per notebook:
-wall time, device and how many of its claims held.
+there is moved to ``runs/<profile>/previous/``, not overwritten), several chapters side by side (``--jobs``),
+and prints one row per notebook: wall time, device and how many of its claims held. This module is the command
+line only: what runs a chapter is :mod:`dipkit.chapters`, shared with ``sweep``.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
-import platform
-import re
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import dataclass
+import textwrap
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from dipkit import report
-from dipkit.repro import DEVICES, resolve_device
-
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-PROFILES = ROOT / "profiles"
-
-
-class UsageError(Exception):
-    """Bad input from the command line: printed as one line, exit status 2."""
-
-
-@dataclass
-class Outcome:
-    notebook: str
-    seconds: float
-    device: str
-    held: int
-    failed: int
-    output: Path
-    error: str = ""
-
-
-def available_notebooks() -> dict[str, Path]:
-    """The book's chapters by stem, in reading order: ``notebooks/NN_name.ipynb``. A notebook whose name starts
-    with ``_`` (``_template.ipynb``, the chapter template) is not a chapter: ``list`` and ``run --all`` skip it,
-    and ``run`` refuses it by name (:func:`find_notebook`). It is still a committed, validated baseline, which
-    ``refresh`` re-executes (:func:`committed_notebooks`)."""
-    return {path.stem: path for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
-
-
-def committed_notebooks() -> dict[str, Path]:
-    """Every committed executed notebook nbval validates: the chapters and the template."""
-    return {**available_notebooks(), **{path.stem: path for path in sorted(NOTEBOOKS.glob("_*.ipynb"))}}
-
-
-def available_profiles() -> list[str]:
-    """``quick`` (each notebook's defaults) plus one profile per ``profiles/<name>.yaml``."""
-    return ["quick"] + sorted(path.stem for path in PROFILES.glob("*.yaml"))
-
-
-def find_notebook(name: str, template: bool = False) -> Path:
-    """Accept a path, a stem (``00_inverse_problems``) or a chapter number (``00``); ``template``: also ``_*``."""
-    notebooks = committed_notebooks() if template else available_notebooks()
-    stem = Path(name).name.removesuffix(".ipynb")
-    if stem.startswith("_") and not template:
-        raise UsageError(
-            f"{stem}.ipynb is not a chapter (names starting with '_' are not); to write one, copy "
-            "notebooks/_template.ipynb to notebooks/NN_method.ipynb (CONTRIBUTING.md, \"Adding a chapter\")"
-        )
-    matches = [path for key, path in notebooks.items() if key == stem or key.split("_", 1)[0] == stem]
-    if len(matches) != 1:
-        raise UsageError(f"unknown notebook {name!r}; accepted: {', '.join(notebooks) or '(none found)'}")
-    return matches[0]
-
-
-def notebook_parameters(path: Path) -> dict[str, Any]:
-    """Names and default values of a notebook's ``parameters`` cell."""
-    import papermill
-
-    defaults = {}
-    for name, info in papermill.inspect_notebook(str(path)).items():
-        try:
-            defaults[name] = ast.literal_eval(info["default"])
-        except (ValueError, SyntaxError):  # an expression such as 1/30
-            defaults[name] = eval(info["default"], {"__builtins__": {}})  # noqa: S307 (our own notebook's source)
-    return defaults
-
-
-def profile_overrides(profile: str) -> dict[str, dict[str, Any]]:
-    """Per-notebook overrides of a profile (empty for ``quick``)."""
-    if profile not in available_profiles():
-        raise UsageError(f"unknown profile {profile!r}; accepted: {', '.join(available_profiles())}")
-    if profile == "quick":
-        return {}
-    return yaml.safe_load((PROFILES / f"{profile}.yaml").read_text()) or {}
-
-
-def parse_assignments(assignments: list[str]) -> dict[str, Any]:
-    """``name=value`` pairs, the value read as YAML (``64`` is an int, ``0.01`` a float, ``[1, 2]`` a list)."""
-    parsed = {}
-    for assignment in assignments:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name.isidentifier():
-            raise UsageError(f"bad parameter {assignment!r}; expected name=value, e.g. -p image_size=64")
-        parsed[name] = yaml.safe_load(value)
-    return parsed
-
-
-def _same_type(value: Any, default: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(default, bool)
-    if isinstance(default, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
-
-
-def check_parameters(notebook: str, given: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
-    """Every override must name a parameter of the notebook and keep its type."""
-    for name, value in given.items():
-        if name not in defaults:
-            raise UsageError(
-                f"unknown parameter {name!r} for {notebook} ({source}); accepted: {', '.join(defaults)}"
-            )
-        if not _same_type(value, defaults[name]):
-            raise UsageError(
-                f"parameter {name!r} of {notebook} must be {type(defaults[name]).__name__} "
-                f"(default {defaults[name]!r}), got {type(value).__name__} {value!r} ({source})"
-            )
-
-
-def read_overrides(path: Path) -> dict[str, dict[str, Any]]:
-    """A file of per-notebook overrides in a profile's format (``stem: {name: value}``), applied over the profile."""
-    if not path.is_file():
-        raise UsageError(f"--overrides {path}: no such file")
-    overrides = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
-        raise UsageError(f"--overrides {path}: expected 'notebook_stem: {{name: value, ...}}' entries, as in profiles/")
-    return overrides
-
-
-def plan(
-    names: list[str], run_all: bool, profile: str, device: str, assignments: list[str],
-    overrides_file: Path | None = None,
-) -> list[tuple[Path, dict]]:
-    """Validate everything before running anything: notebooks, profile, device and parameters.
-
-    A parameter's value comes from, last one winning: the notebook's default, the profile, ``overrides_file``
-    (per notebook, e.g. the paper profile's smoke check, ``tests/paper_smoke.yaml``), then ``-p``."""
-    if run_all == bool(names):
-        raise UsageError("name notebooks to run, or pass --all (not both)")
-    notebooks = list(available_notebooks().values()) if run_all else [find_notebook(name) for name in names]
-    if not notebooks:
-        raise UsageError(f"no notebooks found in {NOTEBOOKS}")
-    overrides = profile_overrides(profile)
-    try:
-        resolved = str(resolve_device(device))
-    except ValueError as error:
-        raise UsageError(str(error)) from error
-    unknown = set(overrides) - set(available_notebooks())
-    if unknown:
-        raise UsageError(f"profiles/{profile}.yaml names unknown notebooks {sorted(unknown)}")
-    extra = read_overrides(overrides_file) if overrides_file else {}
-    if set(extra) - set(available_notebooks()):
-        raise UsageError(f"{overrides_file} names unknown notebooks {sorted(set(extra) - set(available_notebooks()))}")
-    command_line = parse_assignments(assignments)
-    defaults = {path: notebook_parameters(path) for path in notebooks}
-    everywhere = set().union(*defaults.values())
-    for name in command_line:
-        if name not in everywhere:
-            raise UsageError(f"unknown parameter {name!r}; accepted: {', '.join(sorted(everywhere))}")
-    jobs = []
-    for path in notebooks:
-        from_profile = overrides.get(path.stem) or {}
-        check_parameters(path.stem, from_profile, defaults[path], f"profiles/{profile}.yaml")
-        from_file = extra.get(path.stem) or {}
-        check_parameters(path.stem, from_file, defaults[path], str(overrides_file))
-        given = {name: value for name, value in command_line.items() if name in defaults[path]}
-        check_parameters(path.stem, given, defaults[path], "-p")
-        parameters = {**from_profile, **from_file, **given}
-        for name, value in (("profile", profile), ("device", resolved)):
-            if name in defaults[path]:
-                parameters[name] = value
-        jobs.append((path, parameters))
-    return jobs
-
-
-def keep_previous(path: Path) -> None:
-    """Move an earlier output to ``previous/<stem>.<timestamp><suffix>`` instead of overwriting it."""
-    if path.exists():
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
-        archive = path.parent / "previous"
-        archive.mkdir(exist_ok=True)
-        target = archive / f"{path.name.split('.')[0]}.{stamp}{''.join(path.suffixes)}"
-        counter = 1
-        while target.exists():
-            target = archive / f"{path.name.split('.')[0]}.{stamp}-{counter}{''.join(path.suffixes)}"
-            counter += 1
-        shutil.move(path, target)
-
-
-def execute(
-    source: Path, output: Path, parameters: dict, claims_dir: Path, cwd: Path | None = None
-) -> tuple[float, str]:
-    """Run one notebook with papermill (in ``cwd``, default the output's folder) and write the claims record it
-    carries to ``claims_dir/<stem>.claims.json``; returns the wall time and an error message ('' when it ran).
-
-    The kernel sees ``$DIPKIT_CLAIMS_DIR = claims_dir``, so a chapter reads earlier chapters' records from the
-    same run (:func:`dipkit.report.load`). It talks to papermill over IPC sockets, not unencrypted TCP.
-    """
-    import papermill
-    from traitlets.config import Config
-
-    previous = os.environ.get(report.CLAIMS_DIR_ENV)
-    os.environ[report.CLAIMS_DIR_ENV] = str(claims_dir)
-    started = time.perf_counter()
-    try:
-        with tempfile.TemporaryDirectory(prefix="dipkit-kernel-") as sockets:  # IPC socket files, not in cwd
-            papermill.execute_notebook(
-                str(source), str(output), parameters=parameters, cwd=str(cwd or output.parent),
-                kernel_name="python3", progress_bar=True, report_mode=False,
-                config=Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}}),
-            )
-        error = ""
-    except papermill.PapermillExecutionError as failure:
-        error = f"{failure.ename}: {failure.evalue}"
-    finally:
-        if previous is None:
-            os.environ.pop(report.CLAIMS_DIR_ENV)
-        else:
-            os.environ[report.CLAIMS_DIR_ENV] = previous
-    seconds = time.perf_counter() - started
-    try:
-        report.write(report.from_notebook(output), claims_dir / f"{source.stem}.claims.json")
-    except (LookupError, FileNotFoundError):  # it failed before its claims.save(), or records no claims
-        pass
-    return seconds, error
-
-
-def machine() -> str:
-    """The CPU model and core count of this machine, and its GPU when CUDA sees one."""
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
-        model = names[0] if names else model
-    described = f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-    import torch
-
-    if torch.cuda.is_available():
-        described += f"; GPU {torch.cuda.get_device_name(0)}"
-    return described
-
-
-def commit() -> str:
-    """The checkout's commit, with ``+uncommitted`` when tracked files differ from it ('unknown' outside git)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
-
-
-def write_run_record(path: Path, parameters: dict, seconds: float, error: str, command: list[str]) -> None:
-    """``<stem>.run.json`` beside a run's notebook: what a committed run needs to be trusted and repeated."""
-    record = {"command": shlex.join(["dipkit", *command]), "commit": commit(), "machine": machine(),
-              "wall_seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "parameters": parameters, "error": error}
-    path.write_text(json.dumps(record, indent=1) + "\n")
-
-
-def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path, label: str = "",
-        command: list[str] | None = None) -> list[Outcome]:
-    """Execute each job into ``output_dir/<profile>/`` (``<label>/`` below it when given) and collect its claims.
-
-    Beside each notebook and its claims goes ``<stem>.run.json``: the command, the commit, the machine and the
-    wall time of this run (a resumed DIP run's notebook prints the time of all its parts).
-    """
-    if label and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", label):
-        raise UsageError(f"bad --label {label!r}; accepted: letters, digits, '_', '.', '-' (one folder name)")
-    folder = (output_dir / profile / label).resolve()
-    if folder == NOTEBOOKS.resolve():
-        raise UsageError("runs are never written into notebooks/; choose another --output-dir")
-    folder.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    for index, (source, parameters) in enumerate(jobs, 1):
-        output = folder / source.name
-        claims_file = folder / f"{source.stem}.claims.json"
-        run_file = folder / f"{source.stem}.run.json"
-        for path in (output, claims_file, run_file):
-            keep_previous(path)
-        shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
-        print(f"[{index}/{len(jobs)}] {source.stem}  ({shown})", flush=True)
-        seconds, error = execute(source, output, parameters, folder)
-        write_run_record(run_file, parameters, seconds, error, command or [])
-        outcomes.append(outcome(source.stem, seconds, parameters.get("device", "-"), claims_file, output, error))
-    return outcomes
-
-
-def outcome(stem: str, seconds: float, device: str, claims_file: Path, output: Path, error: str) -> Outcome:
-    """One row of the summary: how many of the claims the run recorded held."""
-    claims = report.read(claims_file) if claims_file.exists() else []
-    held = sum(claim.held for claim in claims)
-    return Outcome(stem, seconds, device, held, len(claims) - held, output, error)
+from dipkit import report, sweep
+from dipkit.chapters import (
+    ROOT,
+    Outcome,
+    UsageError,
+    available_notebooks,
+    available_profiles,
+    notebook_parameters,
+    plan,
+    profile_overrides,
+    refresh,
+    run,
+)
+from dipkit.repro import DEVICES
 
 
 def print_table(outcomes: list[Outcome]) -> None:
@@ -329,45 +46,25 @@ def print_table(outcomes: list[Outcome]) -> None:
     print(report.text_table(rows, rule=False))
 
 
-# the environment of a committed baseline's kernel (dipkit refresh) and of a sweep's jobs: one thread, no bars
-BASELINE_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-
-
-def refresh(names: list[str], run_all: bool) -> list[Outcome]:
-    """Re-execute committed notebooks at the quick profile on the CPU (the nbval baseline).
-
-    Each runs into a scratch folder beside ``notebooks/`` and replaces the committed notebook and its
-    claims only when it ran to the end; a failed run is kept in ``runs/refresh-failed/`` instead.
-    """
-    if run_all == bool(names):
-        raise UsageError("name notebooks to refresh, or pass --all (not both)")
-    notebooks = (list(committed_notebooks().values()) if run_all
-                 else [find_notebook(name, template=True) for name in names])
-    os.environ.update(BASELINE_ENV)
-    outcomes = []
-    for index, path in enumerate(notebooks, 1):
-        print(f"[{index}/{len(notebooks)}] {path.stem}  (committed baseline, quick profile, cpu)", flush=True)
-        with tempfile.TemporaryDirectory(prefix=".refresh-", dir=NOTEBOOKS.parent) as scratch:
-            output, claims_file = Path(scratch) / path.name, Path(scratch) / f"{path.stem}.claims.json"
-            seconds, error = execute(path, output, {}, Path(scratch), cwd=path.parent)
-            destination = NOTEBOOKS.parent / "runs" / "refresh-failed" if error else NOTEBOOKS
-            destination.mkdir(parents=True, exist_ok=True)
-            for produced in (output, claims_file):
-                if produced.exists():
-                    if error:
-                        keep_previous(destination / produced.name)
-                    os.replace(produced, destination / produced.name)
-            kept, claims_file = destination / path.name, destination / claims_file.name
-            if error:
-                error += f" (the committed notebook is unchanged; this run is in {kept})"
-        outcomes.append(outcome(path.stem, seconds, "cpu", claims_file, kept, error))
-    return outcomes
+def describe(path: Path, paper: dict, width: int = 100) -> str:
+    """One chapter as a block: its title, its quick run's wall time, then its parameters, each with the paper
+    profile's value where that differs, wrapped to ``width`` columns."""
+    notebook = json.loads(path.read_text())
+    heading = next((line for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+                    for line in "".join(cell["source"]).splitlines() if line.startswith("# ")), "# (untitled)")
+    seconds = notebook["metadata"].get("papermill", {}).get("duration")
+    runtime = f"quick run {seconds / 60:.1f} min on one CPU thread" if seconds else "not yet executed"
+    shown = [f"{name}={value!r}" + (f" (paper {paper[name]!r})" if name in paper and paper[name] != value else "")
+             for name, value in notebook_parameters(path).items() if name not in ("profile", "device")]
+    parameters = textwrap.fill(", ".join(shown), width, initial_indent="    ", subsequent_indent="    ")
+    return f"{path.stem}: {heading[2:].strip()}\n  {runtime}\n{parameters}"
 
 
 def list_notebooks() -> None:
+    """``dipkit list``: every chapter as a block readable at 100 columns, then the profiles."""
+    paper = profile_overrides("paper") if "paper" in available_profiles() else {}
     for stem, path in available_notebooks().items():
-        parameters = notebook_parameters(path)
-        print(f"{stem}: " + ", ".join(f"{k}={v!r}" for k, v in parameters.items()))
+        print(describe(path, paper.get(stem) or {}) + "\n")
     print(f"profiles: {', '.join(available_profiles())}")
 
 
@@ -383,15 +80,34 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--overrides", type=Path, metavar="FILE",
                             help="per-notebook overrides over the profile, in its format (e.g. tests/paper_smoke.yaml)")
     run_parser.add_argument("--output-dir", type=Path, default=ROOT / "runs", help="default: runs/")
+    run_parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                            help="chapters side by side, one per core (default: this machine's cores)")
     run_parser.add_argument("--label", default="", help="a sub-folder of runs/<profile>/ for this run (e.g. set5-baby)")
     refresh_parser = commands.add_parser("refresh", help="re-execute the committed notebooks in place")
     refresh_parser.add_argument("notebooks", nargs="*")
     refresh_parser.add_argument("--all", action="store_true")
-    commands.add_parser("list", help="the notebooks, their parameters and the profiles")
-    from dipkit import sweep  # it builds on this module
-
-    sweep.add_parser(commands)
+    commands.add_parser("list", help="the chapters, their parameters (with the paper profile's) and the profiles")
+    add_sweep_parser(commands)
     return main_parser
+
+
+def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser("sweep", help="notebooks x seeds x overrides on Ray -> runs/<profile>/sweeps/")
+    sweep.add_argument("notebooks", nargs="*", help="paths, stems or chapter numbers")
+    sweep.add_argument("--all", action="store_true", help="every chapter")
+    sweep.add_argument("--seeds", default="0-2", help="a range 0-4 or a list 0,2,5 (default 0-2)")
+    sweep.add_argument("--profile", default="quick", help="quick (default) or a profiles/<name>.yaml")
+    sweep.add_argument("--device", help="the workers' device (default cpu, cuda with --gpus-per-job)")
+    sweep.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE", help="every job")
+    sweep.add_argument("--vary", action="append", default=[], metavar="NAME=[A,B]", help="one override set per value")
+    sweep.add_argument("--address", help="join a running Ray cluster (auto, or host:port); default: an embedded Ray")
+    sweep.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="jobs at once (default: cores)")
+    sweep.add_argument("--gpus-per-job", type=float, default=0, help="GPUs each job asks Ray for (default 0)")
+    sweep.add_argument("--id", help="the sweep's name (default: a timestamp)")
+    sweep.add_argument("--resume", action="store_true", help="run only the missing or failed jobs of the sweep --id "
+                                                             "(default: the newest)")
+    sweep.add_argument("--output-dir", type=Path, default=ROOT / "runs", help="default: runs/")
+    sweep.add_argument("--keep-records", type=Path, metavar="DIR", help="also copy the claims records to DIR/<id>/")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,15 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             list_notebooks()
             return 0
         if args.command == "sweep":
-            from dipkit import sweep
-
             return sweep.main(args)
         if args.command == "refresh":
             outcomes = refresh(args.notebooks, args.all)
         else:
             jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter, args.overrides)
             command = list(sys.argv[1:] if argv is None else argv)
-            outcomes = run(jobs, args.profile, args.output_dir, args.label, command)
+            outcomes = run(jobs, args.profile, args.output_dir, args.label, command, args.jobs)
     except UsageError as error:
         print(f"dipkit: error: {error}", file=sys.stderr)
         return 2

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dipkit import cli, report
-from dipkit.cli import UsageError
+from dipkit import chapters, report
+from dipkit.chapters import UsageError
+from dipkit.repro import DEVICES
 
 MANIFEST = "sweep.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -61,7 +62,7 @@ def seed_range(text: str) -> list[int]:
 
 def override_sets(vary: list[str]) -> list[dict[str, Any]]:
     """``--vary name=[a, b]`` (repeatable): every combination of the listed values, one override set each."""
-    axes = cli.parse_assignments(vary)
+    axes = chapters.parse_assignments(vary)
     for name, values in axes.items():
         if not isinstance(values, list) or not values:
             raise UsageError(f"--vary {name}= needs a non-empty YAML list, e.g. --vary {name}=[1, 2]")
@@ -82,16 +83,16 @@ def plan(
     ``device`` is the workers' (``cpu``, or ``cuda`` with ``--gpus-per-job``), not this machine's, so it is
     set after ``dipkit run``'s planning, which checks devices on the machine it runs on.
     """
-    if device not in cli.DEVICES:
-        raise UsageError(f"unknown device {device!r}; accepted: {', '.join(cli.DEVICES)}")
-    if "seed" in cli.parse_assignments(assignments):
+    if device not in DEVICES:
+        raise UsageError(f"unknown device {device!r}; accepted: {', '.join(DEVICES)}")
+    if "seed" in chapters.parse_assignments(assignments):
         raise UsageError("the seeds of a sweep are set with --seeds, not -p seed=...")
     sets = override_sets(list(vary))
     jobs = []
     for overrides in sets:
         given = assignments + [f"{name}={json.dumps(value)}" for name, value in overrides.items()]
-        for source, parameters in cli.plan(names, run_all, profile, "cpu", given):
-            defaults = cli.notebook_parameters(source)
+        for source, parameters in chapters.plan(names, run_all, profile, "cpu", given):
+            defaults = chapters.notebook_parameters(source)
             if "seed" not in defaults:
                 raise UsageError(f"{source.stem} has no seed parameter, so it cannot be swept over seeds")
             missing = set(overrides) - set(defaults)
@@ -178,7 +179,7 @@ def execute_job(source_text: str, name: str, parameters: dict, env: dict) -> dic
     the executed notebook, its claims record, the wall time and the error ('' when it ran to the end)."""
     kept = dict(os.environ)
     # the kernel inherits this process's environment, and Ray reuses the process: set it, then restore it
-    os.environ.update({**cli.BASELINE_ENV, **env})
+    os.environ.update({**chapters.BASELINE_ENV, **env})
     try:
         return _execute_in_scratch(source_text, name, parameters)
     finally:
@@ -192,7 +193,7 @@ def _execute_in_scratch(source_text: str, name: str, parameters: dict) -> dict:
         output.parent.mkdir()
         source.write_text(source_text)
         try:
-            seconds, error = cli.execute(source, output, parameters, output.parent)
+            seconds, error = chapters.execute(source, output, parameters, output.parent)
         except Exception:  # the kernel did not start, papermill failed: still a result, reported with the others
             seconds, error = 0.0, traceback.format_exc()
         if error and output.exists():
@@ -349,22 +350,3 @@ def main(args: Any) -> int:
     if args.keep_records:
         print(f"claims records and {MANIFEST} copied to {keep_records(folder, args.keep_records)}")
     return 1 if any(entry["status"] != "ok" for entry in manifest["jobs"].values()) else 0
-
-
-def add_parser(commands: Any) -> None:
-    sweep = commands.add_parser("sweep", help="notebooks x seeds x overrides on Ray -> runs/<profile>/sweeps/")
-    sweep.add_argument("notebooks", nargs="*", help="paths, stems or chapter numbers")
-    sweep.add_argument("--all", action="store_true", help="every chapter")
-    sweep.add_argument("--seeds", default="0-2", help="a range 0-4 or a list 0,2,5 (default 0-2)")
-    sweep.add_argument("--profile", default="quick", help="quick (default) or a profiles/<name>.yaml")
-    sweep.add_argument("--device", help="the workers' device (default cpu, cuda with --gpus-per-job)")
-    sweep.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE", help="every job")
-    sweep.add_argument("--vary", action="append", default=[], metavar="NAME=[A,B]", help="one override set per value")
-    sweep.add_argument("--address", help="join a running Ray cluster (auto, or host:port); default: an embedded Ray")
-    sweep.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="jobs at once (default: cores)")
-    sweep.add_argument("--gpus-per-job", type=float, default=0, help="GPUs each job asks Ray for (default 0)")
-    sweep.add_argument("--id", help="the sweep's name (default: a timestamp)")
-    sweep.add_argument("--resume", action="store_true", help="run only the missing or failed jobs of the sweep --id "
-                                                             "(default: the newest)")
-    sweep.add_argument("--output-dir", type=Path, default=cli.ROOT / "runs", help="default: runs/")
-    sweep.add_argument("--keep-records", type=Path, metavar="DIR", help="also copy the claims records to DIR/<id>/")

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dipkit import cli, report
+from dipkit import chapters, cli, report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,8 +38,8 @@ def book(tmp_path, monkeypatch):
         notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(notebook, notebooks / f"{stem}.ipynb")
     (profiles / "paper.yaml").write_text("00_tiny:\n  size: 64\n  rate: 0.01\n")
-    monkeypatch.setattr(cli, "NOTEBOOKS", notebooks)
-    monkeypatch.setattr(cli, "PROFILES", profiles)
+    monkeypatch.setattr(chapters, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(chapters, "PROFILES", profiles)
     return tmp_path
 
 
@@ -85,12 +85,12 @@ def test_profile_with_a_bad_override_is_refused(book, capsys):
 
 
 def test_plan_merges_profile_then_command_line(book):
-    jobs = cli.plan(["00_tiny", "notebooks/01_other.ipynb"], False, "paper", "cpu", ["size=16", "widths=[1, 2]"])
+    jobs = chapters.plan(["00_tiny", "notebooks/01_other.ipynb"], False, "paper", "cpu", ["size=16", "widths=[1, 2]"])
     (tiny, tiny_parameters), (other, other_parameters) = jobs
     assert tiny.name == "00_tiny.ipynb" and other.name == "01_other.ipynb"
     assert tiny_parameters == {"size": 16, "rate": 0.01, "widths": [1, 2], "profile": "paper", "device": "cpu"}
     assert other_parameters == {"size": 16}
-    assert cli.plan([], True, "quick", "cpu", ["rate=1"])[0][1] == {"rate": 1, "profile": "quick", "device": "cpu"}
+    assert chapters.plan([], True, "quick", "cpu", ["rate=1"])[0][1] == {"rate": 1, "profile": "quick", "device": "cpu"}
 
 
 def test_run_executes_into_runs_and_keeps_earlier_runs(book, capsys):
@@ -118,7 +118,7 @@ def test_run_executes_into_runs_and_keeps_earlier_runs(book, capsys):
 def test_overrides_file_sits_between_the_profile_and_the_command_line(book, capsys):
     smoke = book / "smoke.yaml"
     smoke.write_text("00_tiny:\n  size: 2\n  name: y\n01_other:\n  size: 5\n")
-    (tiny, tiny_parameters), (_, other_parameters) = cli.plan([], True, "paper", "cpu", ["name=z"], smoke)
+    (tiny, tiny_parameters), (_, other_parameters) = chapters.plan([], True, "paper", "cpu", ["name=z"], smoke)
     assert tiny_parameters == {"size": 2, "rate": 0.01, "name": "z", "profile": "paper", "device": "cpu"}
     assert other_parameters == {"size": 5}
     for text, message in (("99_nope:\n  size: 1\n", "names unknown notebooks ['99_nope']"),
@@ -159,7 +159,10 @@ def test_failing_notebook_is_reported_and_exits_non_zero(book, capsys):
 def test_list_shows_parameters_and_profiles(book, capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "00_tiny: profile='quick', device='cpu', size=8" in out
+    block = out.split("\n\n")[0].splitlines()
+    assert block[0] == "00_tiny: (untitled)" and block[1] == "  not yet executed"
+    assert "size=8 (paper 64), rate=0.5 (paper 0.01), std=0.0333" in " ".join(block[2:])
+    assert "profile=" not in out and max(len(line) for line in out.splitlines()) <= 100
     assert out.strip().endswith("profiles: quick, paper")
 
 
@@ -237,9 +240,9 @@ def test_a_failed_refresh_keeps_the_committed_notebook(book, capsys, monkeypatch
 
 def test_every_profile_fits_the_committed_notebooks():
     """profiles/*.yaml may only name real notebooks and parameters, with the defaults' types."""
-    for profile in cli.available_profiles():
-        jobs = cli.plan([], True, profile, "cpu", [])
-        assert [path.stem for path, _ in jobs] == list(cli.available_notebooks())
+    for profile in chapters.available_profiles():
+        jobs = chapters.plan([], True, profile, "cpu", [])
+        assert [path.stem for path, _ in jobs] == list(chapters.available_notebooks())
         assert all(parameters["profile"] == profile for _, parameters in jobs)
 
 
@@ -247,9 +250,35 @@ def test_papermill_sees_every_parameter_of_every_chapter():
     """papermill's parser silently drops a line it cannot read (e.g. a comment holding '='): catch that."""
     import ast
 
-    for stem, path in cli.available_notebooks().items():
+    for stem, path in chapters.available_notebooks().items():
         notebook = nbformat.read(path, as_version=4)
         cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
         assigned = [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets]
-        assert list(cli.notebook_parameters(path)) == assigned, stem
+        assert list(chapters.notebook_parameters(path)) == assigned, stem
         assert {"profile", "device", "seed"} <= set(assigned), stem
+
+
+def test_run_all_runs_chapters_side_by_side_after_the_records_they_read(book, capsys):
+    """02_reader reads 00_tiny's record of the same run (none is committed): it can only start once 00 is done."""
+    parameters = nbformat.v4.new_code_cell('profile = "quick"\ndevice = "cpu"')
+    parameters.metadata["tags"] = ["parameters"]
+    reader = nbformat.v4.new_code_cell(
+        'import sys, time\nfrom dipkit import report\nfor step in range(3):\n    print(f"\\rbar {step}/3", end="", '
+        'file=sys.stderr)\nprint(file=sys.stderr)\nprint("read", report.load("00_tiny")["size is even"].measured)')
+    notebook = nbformat.v4.new_notebook(cells=[parameters, reader])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, book / "notebooks" / "02_reader.ipynb")
+    sources = list(chapters.available_notebooks().values())
+    assert [chapters.prerequisites(path, sources[:i]) for i, path in enumerate(sources)] == [set(), set(), {sources[0]}]
+
+    runs = book / "runs"
+    assert cli.main(["run", "--all", "--jobs", "3", "-p", "size=4", "--output-dir", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("done 00_tiny") < out.index("02_reader  (")  # started only after the record it reads
+    rows = [line.split()[0] for line in out.splitlines() if line.split() and line.split()[0][:2].isdigit()]
+    assert rows == ["00_tiny", "01_other", "02_reader"]  # the summary keeps the book's order
+    executed = nbformat.read(runs / "quick" / "02_reader.ipynb", as_version=4)
+    streams = sorted((o["name"], o["text"]) for o in executed.cells[-1].outputs)
+    assert streams == [("stderr", "bar 2/3\n"), ("stdout", "read 4.0\n")]  # the bar's last state, once
+    assert cli.main(["run", "--all", "--jobs", "0", "--output-dir", str(runs)]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err

@@ -3,6 +3,7 @@ DIPKIT_DATA read in one place, and no speed layer in the code a reader learns fr
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import re
@@ -45,3 +46,28 @@ def test_only_dipkit_data_reads_dipkit_data_and_no_module_tunes_the_allocator() 
         if path.name != "data.py":
             assert "DIPKIT_DATA" not in text, f"{path} reads DIPKIT_DATA itself"
         assert "ctypes" not in text and "mallopt" not in text, f"{path} tunes the allocator"
+
+
+def dipkit_imports(path: Path) -> set[str]:
+    """The dipkit modules a module imports, at its top or inside a function (``dipkit.nets.*`` as ``nets``)."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dipkit":
+            parts = node.module.split(".")
+            imported |= {parts[1]} if len(parts) > 1 else {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[1] for a in node.names if a.name.startswith("dipkit.")}
+    return imported - {path.stem}
+
+
+def test_the_import_graph_has_no_circle() -> None:
+    graph = {path.stem: dipkit_imports(path) & set(MODULES) for path in (ROOT / "dipkit").glob("*.py")}
+    graph.pop("__init__", None)
+    graph["nets"] = set().union(*(dipkit_imports(path) for path in (ROOT / "dipkit" / "nets").glob("*.py")))
+    graph["nets"] = graph["nets"] & set(MODULES) - {"nets"}  # one family importing another is not a circle
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(step == goal or (step not in seen and reaches(step, goal, seen | {step})) for step in graph[start])
+
+    circles = sorted(module for module in graph if reaches(module, module, {module}))
+    assert not circles, f"modules on an import circle: {circles} ({ {m: sorted(graph[m]) for m in circles} })"

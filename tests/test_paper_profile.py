@@ -10,7 +10,7 @@ import nbformat
 import pytest
 import yaml
 
-from dipkit import cli, report
+from dipkit import chapters, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "tests" / "paper_smoke.yaml"
@@ -21,7 +21,7 @@ def test_the_smoke_cuts_counts_only():
     never swap what the paper profile runs: no width, depth, dataset, learning rate or loss weight is overridden."""
     allowed = ("_steps", "_iterations", "steps", "_count", "_samples", "_pairs", "_per_class", "diverse_images",
                "image_size", "fit_size", "_crop")
-    paper = cli.profile_overrides("paper")
+    paper = chapters.profile_overrides("paper")
     for stem, overrides in yaml.safe_load(SMOKE.read_text()).items():
         assert stem in paper, f"{stem} has smoke overrides but no paper profile"
         for name in overrides:
@@ -39,7 +39,7 @@ def test_every_chapter_runs_at_the_paper_profile(tmp_path):
     print(result.stdout[-3000:])  # the table: wall time per chapter
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     folder = runs / "paper"
-    for stem in cli.available_notebooks():
+    for stem in chapters.available_notebooks():
         executed = nbformat.read(folder / f"{stem}.ipynb", as_version=4)
         errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.output_type == "error"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dipkit import cli, report, sweep
+from dipkit import chapters, cli, report, sweep
 
 PARAMETERS = 'profile = "quick"\ndevice = "cpu"\nseed = 0\nsize = 8'
 BODY = """from dipkit import report
@@ -31,7 +31,7 @@ def book(tmp_path, monkeypatch):
         notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(body)])
         notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(notebook, notebooks / f"{stem}.ipynb")
-    monkeypatch.setattr(cli, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(chapters, "NOTEBOOKS", notebooks)
     return tmp_path
 
 
@@ -100,7 +100,7 @@ def test_gpus_per_job_beyond_the_machines_gpus_is_refused(ray_cluster):
     import ray
 
     gpus = int(ray.cluster_resources().get("GPU", 0))  # 0 here; any number on a GPU machine
-    with pytest.raises(cli.UsageError, match=f"--gpus-per-job {gpus + 1}, but this machine has {gpus} GPUs"):
+    with pytest.raises(chapters.UsageError, match=f"--gpus-per-job {gpus + 1}, but this machine has {gpus} GPUs"):
         sweep.check_gpus(gpus + 1, "this machine")
 
 
@@ -122,7 +122,7 @@ def test_sweep_writes_records_reports_failures_and_resumes(book, ray_cluster, ca
     assert "00_tiny: 1 jobs ran, 1 failed; claims held 1 of 1" in out
     assert "FAILED 00_tiny seed 1 (00_tiny/seed-1):" in out and "seed 1 fails on purpose" in out
 
-    with pytest.raises(cli.UsageError, match="sweep 's1' exists"):
+    with pytest.raises(chapters.UsageError, match="sweep 's1' exists"):
         sweep.sweep_folder(runs, "quick", "s1", resume=False)
     assert sweep.sweep_folder(runs, "quick", None, resume=True) == folder  # the newest
     os.utime(seed0, (0, 0))

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from dipkit import cli, report
+from dipkit import chapters, cli, report
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "notebooks" / "_template.ipynb"
@@ -55,7 +55,7 @@ def test_template_has_the_chapter_anatomy():
     tagged = [i for i, cell in enumerate(cells) if "parameters" in cell.metadata.get("tags", [])]
     assert len(tagged) == 1, "one code cell tagged 'parameters'"
     parameters = cells[tagged[0]]
-    defaults = cli.notebook_parameters(TEMPLATE)  # what papermill and `dipkit run -p` see
+    defaults = chapters.notebook_parameters(TEMPLATE)  # what papermill and `dipkit run -p` see
     assigned = [
         t.id for node in ast.parse(parameters.source).body if isinstance(node, ast.Assign) for t in node.targets
     ]
@@ -85,19 +85,19 @@ def test_template_is_committed_executed_with_its_claims_record():
 
 
 def test_template_is_not_a_chapter(tmp_path, monkeypatch, capsys):
-    assert cli.available_notebooks(), "no chapters found"
-    assert TEMPLATE not in cli.available_notebooks().values()
+    assert chapters.available_notebooks(), "no chapters found"
+    assert TEMPLATE not in chapters.available_notebooks().values()
     for argv in (["run", "notebooks/_template.ipynb"], ["run", "_template"]):
         assert cli.main(argv) == 2
         assert "_template.ipynb is not a chapter" in capsys.readouterr().err
     # A copy under a chapter's name is a chapter, with the template's parameters.
     shutil.copy(TEMPLATE, tmp_path / "_template.ipynb")
     shutil.copy(TEMPLATE, tmp_path / "07_method.ipynb")
-    monkeypatch.setattr(cli, "NOTEBOOKS", tmp_path)
-    assert list(cli.available_notebooks()) == ["07_method"]
-    assert list(cli.committed_notebooks()) == ["07_method", "_template"]  # what refresh --all re-executes
-    assert cli.find_notebook("_template", template=True) == tmp_path / "_template.ipynb"
-    [(path, parameters)] = cli.plan(["07"], False, "quick", "cpu", ["sigma=50"])
+    monkeypatch.setattr(chapters, "NOTEBOOKS", tmp_path)
+    assert list(chapters.available_notebooks()) == ["07_method"]
+    assert list(chapters.committed_notebooks()) == ["07_method", "_template"]  # what refresh --all re-executes
+    assert chapters.find_notebook("_template", template=True) == tmp_path / "_template.ipynb"
+    [(path, parameters)] = chapters.plan(["07"], False, "quick", "cpu", ["sigma=50"])
     assert path == tmp_path / "07_method.ipynb" and parameters == {"sigma": 50, "profile": "quick", "device": "cpu"}
 
 
