@@ -83,7 +83,7 @@ class FitResult:
 
     ``history`` holds one value per iteration: ``loss`` (always), ``output`` and ``average`` (the
     metric of the output and of its moving average against ``reference``, when one was given).
-    ``best`` is the best averaged output seen (``psnr``, ``iteration``, ``image``; chosen with the
+    ``best`` is the best averaged output seen (``score``: the metric, ``iteration``, ``image``; chosen with the
     reference, so only for evaluation). ``stop`` is the iteration the stopping rule picked and
     ``fired_at`` when it fired (None if it never did). ``steps`` is the number of Adam steps taken
     (fewer than asked for when ``halt`` stopped the run) and ``seconds`` their wall time.
@@ -131,7 +131,7 @@ def fit(
     """
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     averager = OutputAverager(ema)
-    run = {"history": {"loss": [], "output": [], "average": []}, "best": {"psnr": -math.inf},
+    run = {"history": {"loss": [], "output": [], "average": []}, "best": {"score": -math.inf},
            "stop": None, "fired_at": None, "steps": 0, "seconds": 0.0, "x": None}
     settings = {"lr": lr, "input_noise_std": input_noise_std, "ema": ema}
     keeper = checkpoint and Checkpoint(checkpoint, net, optimizer, averager, z, y, generator, stopper, settings)
@@ -157,8 +157,8 @@ def fit(
             output, average = to_image(x), to_image(x_avg)
             history["output"].append(metric(output, reference))
             history["average"].append(metric(average, reference))
-            if history["average"][-1] > best["psnr"]:
-                best = run["best"] = {"psnr": history["average"][-1], "iteration": i, "image": average}
+            if history["average"][-1] > best["score"]:
+                best = run["best"] = {"score": history["average"][-1], "iteration": i, "image": average}
         if stopper is not None and stopper.update(x, i) and run["stop"] is None:
             run["stop"], run["fired_at"] = stopper.best_iteration, i  # the rule fires: its minimum-variance iteration
             if halt:

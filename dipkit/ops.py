@@ -147,8 +147,9 @@ def text_mask(height: int, width: int, text: str = "Deep Image Prior", font_size
     return torch.from_numpy((np.asarray(canvas) > 127).astype(np.float32))[None, None]
 
 
-def upsample(image: np.ndarray, factor: int, method: str = "bicubic") -> np.ndarray:
-    """Classical interpolation baseline for super-resolution (PIL's float resampling, no 8-bit rounding)."""
+def upscale(image: np.ndarray, factor: int, method: str = "bicubic") -> np.ndarray:
+    """A numpy image enlarged ``factor`` times by classical interpolation, the super-resolution baseline (PIL's
+    float resampling, no 8-bit rounding); :func:`dipkit.pyramid.upsample` is the pyramid's torch operator."""
     filters = {
         "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS, "nearest": Image.Resampling.NEAREST
     }
@@ -174,5 +175,5 @@ __all__ = [
     "lanczos_kernel",
     "bernoulli_mask",
     "text_mask",
-    "upsample",
+    "upscale",
 ]

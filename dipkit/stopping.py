@@ -125,8 +125,3 @@ def replay(
         if stopper.update(x, it) and stop is None:
             stop = stopper.best_iteration
     return (stopper.best_iteration if stop is None else stop), stopper
-
-
-def detect_stop(outputs: Sequence[ArrayLike], iterations: Sequence[int], window: int, patience: int) -> int:
-    """The iteration ES-WMV picks on a saved trajectory (see :func:`replay`)."""
-    return replay(outputs, iterations, window, patience)[0]

@@ -35,8 +35,8 @@ def test_fit_fits_a_tiny_target() -> None:
     assert len(loss) == len(output) == len(result.history["average"]) == 60 == result.steps
     assert loss[-1] < loss[0] / 4  # the network fits the image
     assert output[-1] > output[0] + 3  # and its PSNR against it rises
-    assert result.best["psnr"] == max(result.history["average"])
-    assert result.history["average"][result.best["iteration"]] == result.best["psnr"]
+    assert result.best["score"] == max(result.history["average"])
+    assert result.history["average"][result.best["iteration"]] == result.best["score"]
     assert result.output.shape == result.average.shape == (16, 16, 3)
     assert result.stop is None and result.fired_at is None and result.seconds > 0
 
@@ -44,7 +44,7 @@ def test_fit_fits_a_tiny_target() -> None:
 def test_fit_without_reference_records_only_the_loss() -> None:
     result = _run(5, reference=None)
     assert len(result.history["loss"]) == 5
-    assert result.history["output"] == result.history["average"] == [] and result.best == {"psnr": -math.inf}
+    assert result.history["output"] == result.history["average"] == [] and result.best == {"score": -math.inf}
 
 
 class _Stopper:

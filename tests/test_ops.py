@@ -117,11 +117,11 @@ def test_downsampling_rejects_bad_factors_and_sizes():
 def test_upsample_methods_and_errors():
     low = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
     for method in ("bicubic", "lanczos", "nearest"):
-        assert ops.upsample(low, 4, method).shape == (32, 32, 3)
-    np.testing.assert_array_equal(ops.upsample(low, 2, "nearest")[::2, ::2], low)
-    assert ops.upsample(low[..., 0], 2).shape == (16, 16)
+        assert ops.upscale(low, 4, method).shape == (32, 32, 3)
+    np.testing.assert_array_equal(ops.upscale(low, 2, "nearest")[::2, ::2], low)
+    assert ops.upscale(low[..., 0], 2).shape == (16, 16)
     with pytest.raises(ValueError, match="accepted: bicubic, lanczos, nearest"):
-        ops.upsample(low, 2, "magic")
+        ops.upscale(low, 2, "magic")
 
 
 @pytest.mark.parametrize("kernel", ops.DOWNSAMPLING_KERNELS)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dipkit.stopping import WindowedVarianceStopper, detect_stop, replay
+from dipkit.stopping import WindowedVarianceStopper, replay
 
 
 def _dip_like_trajectory(t0: int, steps: int, seed: int) -> list[np.ndarray]:
@@ -26,7 +26,7 @@ def _dip_like_trajectory(t0: int, steps: int, seed: int) -> list[np.ndarray]:
 def test_detects_turning_point(t0: int, seed: int) -> None:
     window = 50
     outputs = _dip_like_trajectory(t0, 1500, seed)
-    found = detect_stop(outputs, list(range(len(outputs))), window=window, patience=200)
+    found = replay(outputs, list(range(len(outputs))), window=window, patience=200)[0]
     # Window-end convention: the minimum window ends at or just after t0; allow half a window.
     assert abs(found - t0) <= window // 2, found
 
@@ -56,7 +56,7 @@ def test_patience_counts_updates_after_last_minimum() -> None:
     assert fired.index(True) == 8
     assert not any(fired[:8])
     np.testing.assert_allclose(stopper.variances[4][1], 0.25)
-    assert detect_stop(list(xs[:, None]), list(range(len(xs))), window=2, patience=3) == 5
+    assert replay(list(xs[:, None]), list(range(len(xs))), window=2, patience=3)[0] == 5
 
 
 def test_no_stop_while_improving_and_best_output() -> None:
@@ -81,7 +81,7 @@ def test_bad_inputs() -> None:
     with pytest.raises(ValueError, match="shape"):
         stopper.update(np.zeros(4), 6)
     with pytest.raises(ValueError, match="at least window"):
-        detect_stop([np.zeros(3)] * 3, [0, 1, 2], window=4, patience=1)
+        replay([np.zeros(3)] * 3, [0, 1, 2], window=4, patience=1)
 
 
 def test_replay_keeps_the_stop_at_firing_and_the_whole_variance_curve() -> None:
@@ -89,5 +89,5 @@ def test_replay_keeps_the_stop_at_firing_and_the_whole_variance_curve() -> None:
     # step (iteration 12) makes a new minimum, which the replay must not take as its stop
     xs = np.concatenate([[0.0], np.cumsum([5, 4, 3, 2, 1, 2, 3, 4, 5, 6, 7, 0.5])])
     stop, stopper = replay(list(xs[:, None]), list(range(len(xs))), window=2, patience=3)
-    assert stop == 5 == detect_stop(list(xs[:, None]), list(range(len(xs))), window=2, patience=3)
+    assert stop == 5
     assert stopper.best_iteration == 12 and len(stopper.variances) == len(xs) - 1  # every window, to the end
