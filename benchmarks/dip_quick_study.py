@@ -32,10 +32,10 @@ IMAGE, SIZE, SEED = "astronaut", 128, 0
 
 def observations():
     """Chapter 01's clean image, operators and observations (the same seeds, so the same y)."""
-    from dipkit import data, ops, repro
+    from dipkit import convert, data, ops, repro
 
     clean = data.test_image(IMAGE, SIZE)
-    x = data.to_tensor(clean)
+    x = convert.to_tensor(clean)
     operators = {
         "denoising": ops.Denoising(25.0),
         "inpainting_drop50": ops.Inpainting(ops.bernoulli_mask(SIZE, SIZE, drop=0.5, generator=repro.generator(SEED))),

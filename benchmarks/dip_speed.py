@@ -84,14 +84,14 @@ def build_step(kind: str, size: int, device: str, seed: int = 0, spec: dict = PA
     import torch
 
     from benchmarks import speed_layer
-    from dipkit import data, dip, repro
+    from dipkit import convert, data, dip, repro
     from dipkit.nets.dip import noise_input
 
     repro.setup(seed, device)
     torch.manual_seed(seed)
     net = _net(spec, device)
     z = noise_input(spec["input_channels"], size, size, generator=repro.generator(seed + 1)).to(device)
-    y = data.to_tensor(data.test_image("astronaut", size), device)
+    y = convert.to_tensor(data.test_image("astronaut", size), device)
     noise = repro.generator(seed + 2, device)
     context = contextlib.ExitStack()  # entered here, left by the worker
     forward = net
@@ -257,7 +257,7 @@ def _run_f16(conn, spec: dict, size: int, iterations: int, fast, halt: bool, win
     import torch
 
     from benchmarks import speed_layer
-    from dipkit import data, dip, ops, repro, stopping
+    from dipkit import convert, dip, ops, repro, stopping
     from dipkit.metrics import psnr
     from dipkit.nets.dip import noise_input
 
@@ -269,12 +269,12 @@ def _run_f16(conn, spec: dict, size: int, iterations: int, fast, halt: bool, win
         z = noise_input(spec["input_channels"], size, size, generator=repro.generator(1)).to(device_)
         stopper = stopping.WindowedVarianceStopper(window, patience)
         with speed_layer.fast_path(net, fast):
-            result = dip.fit(net, z, ops.Denoising(0.0), data.to_tensor(noisy, device_), iterations,
+            result = dip.fit(net, z, ops.Denoising(0.0), convert.to_tensor(noisy, device_), iterations,
                              input_noise_std=input_noise_std, reference=clean, stopper=stopper, halt=halt,
                              generator=repro.generator(2, device_))
         at_stop = None
         if stopper.best_output is not None:  # the output ES-WMV returns (the minimum-variance iteration)
-            at_stop = psnr(data.to_image(torch.from_numpy(stopper.best_output)), clean)
+            at_stop = psnr(convert.to_image(torch.from_numpy(stopper.best_output)), clean)
         conn.send({"history": result.history, "seconds": result.seconds, "steps": result.steps,
                    "stop": result.stop, "fired_at": result.fired_at, "stop_psnr": at_stop})
     except Exception as error:

@@ -1,12 +1,15 @@
 """dipkit: the small, tested helper package behind the dipkit book.
 
 One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images
-and benchmarks), ``ops`` (forward operators y = T(x) + n, as torch modules),
-``pyramid`` (the Laplacian pyramid: down/upsampling, bands, exact reconstruction), ``nets`` (the papers'
-architectures, one module per family), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
-``translation`` (pix2pix's training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
-samples), ``plot``, ``report`` (claims), ``chapters`` (the notebooks as jobs: catalogue, parameters, plan,
-execute), ``cli`` (``dipkit list | run | refresh | sweep``, argparse only) and ``sweep`` (notebooks x seeds on Ray).
+and benchmarks), ``generated`` (the datasets made by code), ``convert`` (numpy images to torch tensors),
+``ops`` (forward operators y = T(x) + n, as torch modules), ``pyramid`` (the Laplacian pyramid:
+down/upsampling, bands, exact reconstruction), ``nets`` (the papers' architectures, one module per
+family, and the judges that score samples), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
+``training`` (the adversarial step, Adam with beta1 = 0.5, fitting the judges), ``pix2pix`` (pix2pix's
+training loop, label maps to tensors and back), ``losses``, ``metrics``, ``evaluation`` (scores for
+samples), ``plot``, ``report`` (claims), ``chapters`` (the notebooks as jobs: catalogue, parameters,
+plan, execute), ``cli`` (``dipkit list | run | refresh | sweep``, argparse only) and ``sweep``
+(notebooks x seeds on Ray).
 """
 
 __version__ = "0.1.0"

@@ -27,7 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from dipkit import repro
-from dipkit.data import to_image
+from dipkit.convert import to_image
 from dipkit.metrics import psnr
 from dipkit.nets.dip import noise_input, uniform_skip_net
 

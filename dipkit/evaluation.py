@@ -3,7 +3,8 @@
 * The Parzen-window estimate of the GAN paper's Table 1 (Goodfellow et al. 2014, after Breuleux et
   al.): fit a Gaussian kernel density to generated samples, choose its bandwidth on a validation
   split, and report the mean log-likelihood of held-out data under it.
-* Classifier-based scores: a small ConvNet trained on the real data, the Frechet distance between
+* Classifier-based scores: a small ConvNet trained on the real data (the judges of
+  :mod:`dipkit.nets.judges`, fitted by :mod:`dipkit.training`), the Frechet distance between
   real and generated samples in its feature space (the FID recipe with our own classifier in place of
   Inception, which needs downloaded weights), and the Inception score of Salimans et al. (2016) with
   the same classifier.
@@ -17,15 +18,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.linalg
 import torch
-import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from scipy.special import logsumexp
 from torch import nn
+
+from dipkit.convert import to_nchw
+from dipkit.nets.judges import Classifier, Segmenter
 
 
 def _flat(array: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -122,74 +125,14 @@ def frechet_distance(features_a: np.ndarray | torch.Tensor, features_b: np.ndarr
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root)
 
 
-class Classifier(nn.Module):
-    """A small ConvNet for images of any size >= 8: two 3x3 conv layers, pooled to 2x2, a feature layer.
-
-    ``features(x)`` is the penultimate layer (``feature_dim`` ReLU units) used for the Frechet distance.
-    Inputs are (N, channels, H, W) in [0, 1]: grey by default, ``channels=3`` for colour.
-    """
-
-    def __init__(self, classes: int = 10, width: int = 32, feature_dim: int = 64, channels: int = 1) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
-            nn.Linear(8 * width, feature_dim), nn.ReLU(),
-        )
-        self.head = nn.Linear(feature_dim, classes)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))
-
-
-def _as_batch(images: np.ndarray | torch.Tensor) -> torch.Tensor:
-    x = torch.as_tensor(images, dtype=torch.float32)
-    return x[:, None] if x.ndim == 3 else x
-
-
-def train_cross_entropy(
-    make_model: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int, batch: int, lr: float, seed: int
-) -> nn.Module:
-    """Adam and cross-entropy on random minibatches of (x, y), on the device of ``x``; the initial weights and
-    the minibatches are drawn from generators seeded by ``seed``, so the result does not depend on the global RNG
-    (and is the same model on a CPU and on a GPU up to floating point)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = make_model().to(x.device)
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        index = torch.randint(0, len(x), (batch,), generator=generator).to(x.device)
-        optimizer.zero_grad()
-        F.cross_entropy(model(x[index]), y[index]).backward()
-        optimizer.step()
-    return model.eval()
-
-
 def _device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
-
-
-def train_classifier(
-    images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, steps: int = 600, batch: int = 64,
-    lr: float = 1e-3, seed: int = 0, classes: int = 10,
-) -> Classifier:
-    """Train :class:`Classifier` with Adam and cross-entropy on (N, H, W) or (N, C, H, W) images in [0, 1].
-
-    Deterministic for a given seed: the weights and minibatches come from generators seeded by ``seed``.
-    """
-    x, y = _as_batch(images), torch.as_tensor(labels, dtype=torch.int64)
-    return train_cross_entropy(lambda: Classifier(classes, channels=x.shape[1]), x, y, steps, batch, lr, seed)
 
 
 @torch.no_grad()
 def classify(model: Classifier, images: np.ndarray | torch.Tensor, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities and penultimate-layer features of images in [0, 1]: ``(probabilities, features)``."""
-    x = _as_batch(images)
+    x = to_nchw(images)
     probabilities, features = [], []
     for start in range(0, len(x), chunk):
         feature = model.features(x[start : start + chunk].to(_device_of(model)))
@@ -241,60 +184,10 @@ def hungarian_accuracy(
     return float(table[rows, columns].sum() / p.size), {int(r): int(c) for r, c in zip(rows, columns)}
 
 
-class Segmenter(nn.Module):
-    """A fully convolutional labeller of colour images: ``layers`` 3x3 conv-BN-ReLU layers, a 1x1 classifier.
-
-    Its receptive field is ``2 * layers + 1`` pixels, so it judges each pixel by the appearance around it
-    (colour, texture) rather than by where it sits in the layout: a blurred or wrong texture is
-    mislabelled even where the layout is right, which is what the FCN-score is for. Inputs (N, 3, H, W)
-    in [0, 1]; returns (N, classes, H, W) logits.
-    """
-
-    def __init__(self, classes: int, width: int = 16, layers: int = 4) -> None:
-        super().__init__()
-        blocks, c_in = [], 3
-        for _ in range(layers):
-            blocks += [nn.Conv2d(c_in, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
-            c_in = width
-        self.net = nn.Sequential(*blocks, nn.Conv2d(width, classes, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The output of every ReLU, first to last: the layers a feature-matching loss compares."""
-        outputs = []
-        for layer in self.net:
-            x = layer(x)
-            if isinstance(layer, nn.ReLU):
-                outputs.append(x)
-        return outputs
-
-
-def _as_images(images: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(N, H, W, 3) arrays or (N, 3, H, W) tensors to an (N, 3, H, W) float tensor."""
-    if isinstance(images, np.ndarray) and images.ndim == 4 and images.shape[-1] == 3:
-        images = images.transpose(0, 3, 1, 2)
-    return torch.as_tensor(np.ascontiguousarray(images) if isinstance(images, np.ndarray) else images,
-                           dtype=torch.float32)
-
-
-def train_segmenter(
-    photos: np.ndarray, labels: np.ndarray, classes: int, steps: int = 300, batch: int = 16, lr: float = 2e-3,
-    seed: int = 0, width: int = 16, layers: int = 4,
-) -> Segmenter:
-    """Train :class:`Segmenter` on real ``photos`` (N, H, W, 3) in [0, 1] and their ``labels`` (N, H, W).
-
-    Per-pixel cross-entropy, Adam; deterministic for a given seed (weights and minibatches).
-    """
-    x, y = _as_images(photos), torch.as_tensor(labels, dtype=torch.int64)
-    return train_cross_entropy(lambda: Segmenter(classes, width, layers), x, y, steps, batch, lr, seed)
-
-
 @torch.no_grad()
 def segment(model: Segmenter, photos: np.ndarray | torch.Tensor, chunk: int = 256) -> np.ndarray:
     """The most probable class of every pixel: (N, H, W) int64 for (N, H, W, 3) photos in [0, 1]."""
-    x = _as_images(photos)
+    x = to_nchw(photos)
     return torch.cat([model(x[i : i + chunk].to(_device_of(model))).argmax(1).cpu() for i in range(0, len(x), chunk)]
                      ).numpy()
 

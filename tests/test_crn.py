@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dipkit import evaluation, losses
+from dipkit import losses
+from dipkit.nets import judges
 from dipkit.nets.crn import CascadedRefinementNetwork, RefinementModule
 
 torch.set_num_threads(1)
@@ -56,6 +57,6 @@ def test_diversity_loss_charges_each_class_to_its_closest_image():
 
 
 def test_segmenter_features_are_its_relu_outputs():
-    model = evaluation.Segmenter(classes=3, width=4, layers=3).eval()
+    model = judges.Segmenter(classes=3, width=4, layers=3).eval()
     features = model.features(torch.rand(2, 3, 8, 8))
     assert len(features) == 3 and all(f.shape == (2, 4, 8, 8) and f.min() >= 0 for f in features)

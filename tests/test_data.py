@@ -5,10 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from dipkit import data
+from dipkit import data, generated
 
 MIRROR = Path(os.environ["DIPKIT_DATA"]) / "dip-release"  # the DIP release (conftest.py: ../shared/data)
 
@@ -27,14 +26,6 @@ def test_square_crop_resizes_grey_and_colour():
 def test_unknown_test_image_lists_the_names():
     with pytest.raises(ValueError, match="accepted: astronaut, camera"):
         data.test_image("lena")
-
-
-def test_tensor_round_trip():
-    image = data.test_image("chelsea", size=32)
-    tensor = data.to_tensor(image)
-    assert tensor.shape == (1, 3, 32, 32)
-    np.testing.assert_array_equal(data.to_image(tensor), image)
-    assert data.to_image(torch.full((1, 1, 4, 4), 2.0)).max() == 1.0
 
 
 def test_registry_lists_the_release_without_lena():
@@ -311,17 +302,17 @@ def test_natural_photos_are_colour_and_split_by_photograph():
 
 
 def test_photo_crops_are_seeded_and_come_from_their_split():
-    crops = data.photo_crops("test", 16, size=24, seed=3)
+    crops = generated.photo_crops("test", 16, size=24, seed=3)
     assert crops.shape == (16, 24, 24, 3) and crops.dtype == np.float32
-    np.testing.assert_array_equal(crops, data.photo_crops("test", 16, size=24, seed=3))
-    assert not np.array_equal(crops, data.photo_crops("test", 16, size=24, seed=4))
+    np.testing.assert_array_equal(crops, generated.photo_crops("test", 16, size=24, seed=3))
+    assert not np.array_equal(crops, generated.photo_crops("test", 16, size=24, seed=4))
     # every unzoomed crop is found, pixel for pixel, in one photograph of its split (or its mirror image)
-    for crop in data.photo_crops("validation", 4, size=8, scales=(1,)):
+    for crop in generated.photo_crops("validation", 4, size=8, scales=(1,)):
         photo = data.natural_photo("china")
         windows = np.lib.stride_tricks.sliding_window_view(photo, (8, 8, 3))[..., 0, :, :, :]
         assert any(np.all(windows == c, axis=(-3, -2, -1)).any() for c in (crop, crop[:, ::-1]))
     with pytest.raises(ValueError, match="accepted: train, validation, test"):
-        data.photo_crops("val", 4)
+        generated.photo_crops("val", 4)
 
 
 def test_hold_out_caps_the_validation_split_to_what_the_data_has(capsys):

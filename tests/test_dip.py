@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from dipkit import data, ops, repro
+from dipkit import convert, data, ops, repro
 from dipkit.dip import FitResult, OutputAverager, fit, start
 from dipkit.nets.dip import noise_input, skip_net
 
@@ -25,7 +25,7 @@ def _run(iterations: int = 40, size: int = 16, width: int = 8, levels: int = 2, 
     z = noise_input(4, size, size, generator=repro.generator(1))
     target = data.test_image("astronaut", size)
     kwargs.setdefault("reference", target)
-    return fit(net, z, ops.Denoising(0.0), data.to_tensor(target), iterations, generator=repro.generator(2),
+    return fit(net, z, ops.Denoising(0.0), convert.to_tensor(target), iterations, generator=repro.generator(2),
                desc="test", **kwargs)
 
 
@@ -142,7 +142,7 @@ def _resumable(op, checkpoint, iterations: int = 30):
     net = _tiny()
     z = noise_input(4, 16, 16, generator=repro.generator(1))
     target = data.test_image("astronaut", 16)
-    return fit(net, z, op, data.to_tensor(target), iterations, input_noise_std=0.05, reference=target,
+    return fit(net, z, op, convert.to_tensor(target), iterations, input_noise_std=0.05, reference=target,
                stopper=WindowedVarianceStopper(window=4, patience=50), generator=repro.generator(2),
                checkpoint=checkpoint, checkpoint_every=7, desc="test")
 
@@ -171,5 +171,5 @@ def test_fit_refuses_the_checkpoint_of_another_run(tmp_path) -> None:
     other_z = noise_input(4, 16, 16, generator=repro.generator(5))
     target = data.test_image("astronaut", 16)
     with pytest.raises(ValueError, match="belongs to another run .*z differs"):
-        fit(_tiny(), other_z, ops.Denoising(0.0), data.to_tensor(target), 3, checkpoint=path)
+        fit(_tiny(), other_z, ops.Denoising(0.0), convert.to_tensor(target), 3, checkpoint=path)
     assert path.read_bytes() == saved  # refused, not overwritten

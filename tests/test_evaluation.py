@@ -5,7 +5,8 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
-from dipkit import data, evaluation
+from dipkit import data, evaluation, training
+from dipkit.nets.judges import Classifier
 
 
 def test_parzen_with_one_sample_is_a_gaussian_density():
@@ -68,13 +69,13 @@ def test_frechet_distance_with_singular_covariances():
 def test_classifier_learns_digits_deterministically():
     x_train, y_train = data.digits("train")
     x_test, y_test = data.digits("test")
-    model = evaluation.train_classifier(x_train, y_train, steps=300, seed=0)
+    model = training.train_classifier(x_train, y_train, steps=300, seed=0)
     probabilities, features = evaluation.classify(model, x_test)
     labels = probabilities.argmax(axis=1)
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     assert labels.shape == (len(x_test),) and features.shape == (len(x_test), 64)
     assert (labels == y_test).mean() > 0.85
-    again = evaluation.train_classifier(x_train, y_train, steps=300, seed=0)
+    again = training.train_classifier(x_train, y_train, steps=300, seed=0)
     assert np.array_equal(evaluation.classify(again, x_test)[1], features)
     assert math.isfinite(evaluation.frechet_distance(features, evaluation.classify(model, x_train)[1]))
     assert np.array_equal(evaluation.recognised(model, x_test, y_test), labels == y_test)
@@ -117,11 +118,11 @@ def test_scores_run_on_the_device_of_the_model():
     images, labels = data.digits("train")
     x = torch.from_numpy(images[:200, None]).to(device)
     y = torch.from_numpy(labels[:200]).to(device)
-    model = evaluation.train_cross_entropy(lambda: evaluation.Classifier(), x, y, steps=3, batch=16, lr=1e-3, seed=0)
+    model = training.train_cross_entropy(lambda: Classifier(), x, y, steps=3, batch=16, lr=1e-3, seed=0)
     assert next(model.parameters()).device.type == torch.device(device).type
     probabilities, features = evaluation.classify(model, images[:5])
     assert isinstance(probabilities, np.ndarray) and probabilities.shape == (5, 10) and features.shape == (5, 64)
-    cpu_model = evaluation.train_cross_entropy(lambda: evaluation.Classifier(), x.cpu(), y.cpu(), steps=3, batch=16,
-                                               lr=1e-3, seed=0)
+    cpu_model = training.train_cross_entropy(lambda: Classifier(), x.cpu(), y.cpu(), steps=3, batch=16,
+                                          lr=1e-3, seed=0)
     same = evaluation.classify(cpu_model, images[:5])[0]
     assert np.allclose(probabilities, same, atol=1e-4)  # the same model, wherever it was trained

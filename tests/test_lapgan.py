@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dipkit import data, losses, pyramid
+from dipkit import data, generated, losses, pyramid
 from dipkit.nets import count_parameters
 from dipkit.nets.lapgan import (
     BandDiscriminator,
@@ -34,7 +34,7 @@ def test_pyramid_reconstructs_exactly_at_every_size(size, levels, sides):
 
 
 def test_a_photo_pyramid_is_not_trivial_and_reconstructs():
-    crop = torch.from_numpy(data.photo_crops("train", 4, size=32, seed=0)).permute(0, 3, 1, 2)
+    crop = torch.from_numpy(generated.photo_crops("train", 4, size=32, seed=0)).permute(0, 3, 1, 2)
     bands = pyramid.laplacian_pyramid(crop, 3)
     assert all(b.abs().max() > 0.01 for b in bands[:-1])  # real photos have detail at every scale
     assert (pyramid.reconstruct(bands) - crop).abs().max() < 1e-6
@@ -102,7 +102,7 @@ def test_a_conditional_training_step_moves_both_players_the_right_way():
     """D's steps on (h, l) pairs lower its loss on that batch; G's steps then lower G's loss against that D."""
     torch.manual_seed(0)
     size, coarse = 16, 8
-    images = torch.from_numpy(data.photo_crops("train", 32, size=size, seed=0)).permute(0, 3, 1, 2) * 2 - 1
+    images = torch.from_numpy(generated.photo_crops("train", 32, size=size, seed=0)).permute(0, 3, 1, 2) * 2 - 1
     band, small = pyramid.laplacian_pyramid(images, 1)
     low = pyramid.upsample(small, size)
     G, D = BandGenerator(size, coarse, width=8, kernels=(3, 3, 3)), BandDiscriminator(size, width=8, kernels=(3, 3),

@@ -1,10 +1,12 @@
 """The package's shape: every module documented where a newcomer looks, the nets families exported alike,
-DIPKIT_DATA read in one place, and no speed layer in the code a reader learns from."""
+DIPKIT_DATA read in one place, no speed layer in the code a reader learns from, and no notebook helper twice."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import inspect
+import json
 import pkgutil
 import re
 from pathlib import Path
@@ -25,7 +27,8 @@ def test_every_module_is_listed_in_the_package_docstring_and_the_readme_layout()
     for name in MODULES:
         assert f"``{name}``" in dipkit.__doc__, f"dipkit/__init__.py's docstring does not mention {name}"
         assert re.search(rf"^\s+{name}(\.py|/)\s", layout, re.MULTILINE), f"README's layout does not list {name}"
-    assert FAMILIES == ["crn", "dip", "gan", "lapgan", "pix2pix", "srgan", "t2i", "vae"]  # one module per paper family
+    # one module per paper family, and the judges that score their samples
+    assert FAMILIES == ["crn", "dip", "gan", "judges", "lapgan", "pix2pix", "srgan", "t2i", "vae"]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -71,3 +74,38 @@ def test_the_import_graph_has_no_circle() -> None:
 
     circles = sorted(module for module in graph if reaches(module, module, {module}))
     assert not circles, f"modules on an import circle: {circles} ({ {m: sorted(graph[m]) for m in circles} })"
+
+
+def notebook_definitions() -> dict[str, list[str]]:
+    """Every function and class a notebook's code defines, at any depth: {name: [notebook stems]}."""
+    definitions: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                definitions.setdefault(node.name, []).append(path.stem)
+    return definitions
+
+
+def public_dipkit_names() -> dict[str, str]:
+    """{name: module} for every public function and class defined in a dipkit module."""
+    names = {}
+    for package in (dipkit, dipkit.nets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for name, value in vars(module).items():
+                if (not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+                        and value.__module__ == module.__name__):
+                    names[name] = module.__name__
+    return names
+
+
+def test_no_notebook_function_is_written_twice_or_shadows_dipkit() -> None:
+    """A helper two chapters need lives once in dipkit, and a notebook's own function never takes the name of
+    one of dipkit's (a reader would take one for the other)."""
+    definitions, public = notebook_definitions(), public_dipkit_names()
+    twice = {name: stems for name, stems in definitions.items() if len(set(stems)) > 1}
+    assert not twice, f"defined in more than one notebook (move it into dipkit): {twice}"
+    shadowing = {name: (stems, public[name]) for name, stems in definitions.items() if name in public}
+    assert not shadowing, f"notebook definitions named like a public dipkit function: {shadowing}"

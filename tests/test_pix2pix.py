@@ -1,5 +1,5 @@
 """pix2pix (dipkit.nets.pix2pix, the pix2pix section of dipkit.losses), the paired datasets it trains on
-(dipkit.data.street_scenes, edge_pairs) and its FCN-score (dipkit.evaluation's segmentation scores)."""
+(dipkit.generated.street_scenes, edge_pairs) and its FCN-score (dipkit.evaluation's segmentation scores)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
-from dipkit import data, evaluation, losses, translation
+from dipkit import evaluation, generated, losses, pix2pix, training
 from dipkit.nets import count_parameters
 from dipkit.nets.gan import dcgan_init
 from dipkit.nets.pix2pix import PatchGAN, UNet, receptive_field
@@ -143,27 +143,27 @@ def test_one_pix2pix_step_moves_g_towards_the_target():
 
 
 def test_street_scenes_are_seeded_labelled_and_split():
-    labels, photos = data.street_scenes("train", 6, size=32, seed=1)
+    labels, photos = generated.street_scenes("train", 6, size=32, seed=1)
     assert labels.shape == (6, 32, 32) and labels.dtype == np.int64
     assert photos.shape == (6, 32, 32, 3) and photos.dtype == np.float32 and 0 <= photos.min() <= photos.max() <= 1
-    again = data.street_scenes("train", 6, size=32, seed=1)
+    again = generated.street_scenes("train", 6, size=32, seed=1)
     np.testing.assert_array_equal(labels, again[0])
     np.testing.assert_array_equal(photos, again[1])
-    other = data.street_scenes("test", 6, size=32, seed=1)[0]
+    other = generated.street_scenes("test", 6, size=32, seed=1)[0]
     assert not np.array_equal(labels, other)  # each split is its own draw
-    assert set(np.unique(labels)) == set(range(len(data.STREET_CLASSES)))
-    assert (labels[:, 0] == data.STREET_CLASSES.index("sky")).mean() > 0.5  # sky at the top,
-    assert (labels[:, -1] == data.STREET_CLASSES.index("road")).mean() > 0.5  # road at the bottom
+    assert set(np.unique(labels)) == set(range(len(generated.STREET_CLASSES)))
+    assert (labels[:, 0] == generated.STREET_CLASSES.index("sky")).mean() > 0.5  # sky at the top,
+    assert (labels[:, -1] == generated.STREET_CLASSES.index("road")).mean() > 0.5  # road at the bottom
     with pytest.raises(ValueError, match="accepted: train, validation, test"):
-        data.street_scenes("training", 2)
+        generated.street_scenes("training", 2)
 
 
 def test_street_scene_classes_are_their_textures():
     # the sky keeps the real sky's blue; a material's pixels all carry one of the shared paints
-    labels, photos = data.street_scenes("validation", 40, size=32)
-    sky = photos[labels == data.STREET_CLASSES.index("sky")]
+    labels, photos = generated.street_scenes("validation", 40, size=32)
+    sky = photos[labels == generated.STREET_CLASSES.index("sky")]
     assert sky[:, 2].mean() > sky[:, 0].mean()
-    paints = np.asarray(data.STREET_PAINTS)
+    paints = np.asarray(generated.STREET_PAINTS)
     chroma = paints / paints.sum(axis=1, keepdims=True)
     walls = [photos[i][labels[i] == 1].mean(axis=0) for i in range(40) if (labels[i] == 1).sum() > 50]
     hues = {int(np.argmin(np.abs(chroma - wall / wall.sum()).sum(axis=1))) for wall in walls}
@@ -214,7 +214,7 @@ def unexplained(pixels: np.ndarray, mask: np.ndarray, photo: str, zooms=(2, 3, 4
 
 @pytest.fixture(scope="module")
 def streets():
-    yield data.street_scenes("validation", 3, size=32, seed=0)
+    yield generated.street_scenes("validation", 3, size=32, seed=0)
     block_spectra.cache_clear()  # tens of MB of spectra
 
 
@@ -225,7 +225,7 @@ def test_each_street_class_is_a_piece_of_its_own_photograph(streets, label, phot
     link is otherwise unpinned (vegetation drawn with gravel passes every other test)."""
     labels, photos = streets
     clipped = photos.max(axis=-1) >= 1  # a clipped pixel is no longer the photograph's
-    masks = (labels == data.STREET_CLASSES.index(label)) & ~clipped
+    masks = (labels == generated.STREET_CLASSES.index(label)) & ~clipped
     i = int(masks.sum(axis=(1, 2)).argmax())  # the scene where the class shows most
     assert masks[i].sum() >= 30
     green = photos[i, ..., 1]  # the tint scales each channel: green is the photograph's green (grey: its grey)
@@ -235,8 +235,8 @@ def test_each_street_class_is_a_piece_of_its_own_photograph(streets, label, phot
 
 
 def test_edge_pairs_are_canny_maps_of_the_crops():
-    edges, photos = data.edge_pairs("test", 5, size=32, seed=2)
-    np.testing.assert_array_equal(photos, data.photo_crops("test", 5, size=32, seed=2))
+    edges, photos = generated.edge_pairs("test", 5, size=32, seed=2)
+    np.testing.assert_array_equal(photos, generated.photo_crops("test", 5, size=32, seed=2))
     assert edges.shape == (5, 32, 32) and set(np.unique(edges)) <= {0.0, 1.0} and 0 < edges.mean() < 0.5
 
 
@@ -250,46 +250,46 @@ def _height_width(size):
 @pytest.mark.parametrize("size", PAPER_SIZES)
 def test_street_scenes_at_the_paper_sizes(size):
     height, width = _height_width(size)
-    labels, photos = data.street_scenes("train", 4, size=size, seed=1)
+    labels, photos = generated.street_scenes("train", 4, size=size, seed=1)
     assert labels.shape == (4, height, width) and labels.dtype == np.int64
     assert photos.shape == (4, height, width, 3) and photos.dtype == np.float32
     assert 0 <= photos.min() <= photos.max() <= 1
-    assert set(np.unique(labels)) == set(range(len(data.STREET_CLASSES)))
-    again = data.street_scenes("train", 4, size=size, seed=1)
+    assert set(np.unique(labels)) == set(range(len(generated.STREET_CLASSES)))
+    again = generated.street_scenes("train", 4, size=size, seed=1)
     np.testing.assert_array_equal(labels, again[0])
     np.testing.assert_array_equal(photos, again[1])
-    assert not np.array_equal(labels, data.street_scenes("test", 4, size=size, seed=1)[0])
+    assert not np.array_equal(labels, generated.street_scenes("test", 4, size=size, seed=1)[0])
 
 
 @pytest.mark.parametrize("size", [256, (256, 512)])
 def test_large_street_scenes_have_windows_not_pixel_noise(size):
     from scipy.ndimage import binary_erosion
 
-    labels = data.street_scenes("validation", 3, size=size)[0]
-    windows = labels == data.STREET_CLASSES.index("window")
+    labels = generated.street_scenes("validation", 3, size=size)[0]
+    windows = labels == generated.STREET_CLASSES.index("window")
     # panes of several pixels survive a 5 x 5 erosion; the 1- or 2-pixel panes of 32-pixel scenes would not
     assert binary_erosion(windows, np.ones((1, 5, 5), bool)).sum() > 0.2 * windows.sum() > 0
-    sky = labels == data.STREET_CLASSES.index("sky")
-    assert sky[:, 0].mean() > 0.5 and (labels[:, -1] == data.STREET_CLASSES.index("road")).mean() > 0.3
+    sky = labels == generated.STREET_CLASSES.index("sky")
+    assert sky[:, 0].mean() > 0.5 and (labels[:, -1] == generated.STREET_CLASSES.index("road")).mean() > 0.3
 
 
 @pytest.mark.parametrize("size", PAPER_SIZES)
 def test_edge_pairs_at_the_paper_sizes(size):
     height, width = _height_width(size)
-    edges, photos = data.edge_pairs("test", 3, size=size, seed=2)
+    edges, photos = generated.edge_pairs("test", 3, size=size, seed=2)
     assert edges.shape == (3, height, width) and edges.dtype == np.float32 and set(np.unique(edges)) <= {0.0, 1.0}
     assert photos.shape == (3, height, width, 3) and photos.dtype == np.float32
     assert 0 <= photos.min() <= photos.max() <= 1
-    np.testing.assert_array_equal(photos, data.photo_crops("test", 3, size=size, seed=2))
-    np.testing.assert_array_equal(edges, data.edge_pairs("test", 3, size=size, seed=2)[0])
-    assert not np.array_equal(photos, data.edge_pairs("train", 3, size=size, seed=2)[1])
+    np.testing.assert_array_equal(photos, generated.photo_crops("test", 3, size=size, seed=2))
+    np.testing.assert_array_equal(edges, generated.edge_pairs("test", 3, size=size, seed=2)[0])
+    assert not np.array_equal(photos, generated.edge_pairs("train", 3, size=size, seed=2)[1])
     # at 256 no crop of these photos is flat enough to have no edge; smaller crops may be (sky, blur)
     assert edges.mean(axis=(1, 2)).min() > 0 if height >= 256 else edges.any()
 
 
 def test_photo_crops_too_large_for_every_zoom_out_enlarge_the_photo():
     # chelsea is 300 x 451: a 4x shrunk view has 75 rows, and no view covers 256 x 512
-    crops = data.photo_crops("test", 6, size=(256, 512), seed=0, scales=(4,))
+    crops = generated.photo_crops("test", 6, size=(256, 512), seed=0, scales=(4,))
     assert crops.shape == (6, 256, 512, 3) and 0 <= crops.min() <= crops.max() <= 1
     assert crops.std(axis=(1, 2)).min() > 0.02  # a photo, not a blank canvas
 
@@ -297,19 +297,19 @@ def test_photo_crops_too_large_for_every_zoom_out_enlarge_the_photo():
 def test_a_zoom_out_is_redrawn_until_it_fits():
     # rejection, not a draw among the values that fit: where the first draw fits, it is the old code's draw
     new, old = np.random.default_rng(5), np.random.default_rng(5)
-    assert [data._redraw(new, 2, 5, {2, 3, 4}) for _ in range(20)] == [int(old.integers(2, 5)) for _ in range(20)]
+    assert [generated._redraw(new, 2, 5, {2, 3, 4}) for _ in range(20)] == [int(old.integers(2, 5)) for _ in range(20)]
     kept = [value for value in (int(old.integers(2, 5)) for _ in range(60)) if value in (2, 3)]
-    assert [data._redraw(new, 2, 5, {2, 3}) for _ in kept] == kept and set(kept) == {2, 3}
+    assert [generated._redraw(new, 2, 5, {2, 3}) for _ in kept] == kept and set(kept) == {2, 3}
     state = new.bit_generator.state
-    assert data._redraw(new, 2, 5, {7}) is None and new.bit_generator.state == state  # nothing fits: no draw
+    assert generated._redraw(new, 2, 5, {7}) is None and new.bit_generator.state == state  # nothing fits: no draw
 
 
 @pytest.mark.parametrize(
     ("make", "size", "minimum"),
-    [(data.street_scenes, 8, 16), (data.street_scenes, 0, 16), (data.street_scenes, (256,), 16),
-     (data.street_scenes, "big", 16), (data.street_scenes, (256, 8), 16), (data.street_scenes, 32.0, 16),
-     (data.edge_pairs, 2, 4), (data.edge_pairs, (256, 512, 3), 4), (data.photo_crops, "big", 4),
-     (data.photo_crops, (64, "64"), 4)],
+    [(generated.street_scenes, 8, 16), (generated.street_scenes, 0, 16), (generated.street_scenes, (256,), 16),
+     (generated.street_scenes, "big", 16), (generated.street_scenes, (256, 8), 16), (generated.street_scenes, 32.0, 16),
+     (generated.edge_pairs, 2, 4), (generated.edge_pairs, (256, 512, 3), 4), (generated.photo_crops, "big", 4),
+     (generated.photo_crops, (64, "64"), 4)],
 )
 def test_a_bad_size_is_refused_with_what_is_accepted(make, size, minimum):
     accepted = rf"size must be an int \(a square's side\) or a \(height, width\) pair of ints, each at least {minimum}"
@@ -334,9 +334,9 @@ def test_segmentation_scores_of_a_perfect_and_a_constant_labelling():
 
 
 def test_segmenter_learns_real_street_photos():
-    labels, photos = data.street_scenes("train", 300, size=16)
-    model = evaluation.train_segmenter(photos, labels, len(data.STREET_CLASSES), steps=120, width=8, layers=4)
-    test_labels, test_photos = data.street_scenes("test", 50, size=16)
+    labels, photos = generated.street_scenes("train", 300, size=16)
+    model = training.train_segmenter(photos, labels, len(generated.STREET_CLASSES), steps=120, width=8, layers=4)
+    test_labels, test_photos = generated.street_scenes("test", 50, size=16)
     scores = evaluation.fcn_score(model, test_photos, test_labels, 5)
     assert scores == evaluation.segmentation_scores(evaluation.segment(model, test_photos), test_labels, 5)
     chance = np.bincount(test_labels.ravel()).max() / test_labels.size
@@ -349,33 +349,33 @@ def test_segmenter_learns_real_street_photos():
 
 def test_to_batch_converts_labels_edges_and_photos():
     labels = np.array([[[0, 2], [1, 0]]])
-    planes = translation.to_batch(labels, classes=3)
+    planes = pix2pix.to_batch(labels, classes=3)
     assert planes.shape == (1, 3, 2, 2) and planes[0, 2, 0, 1] == 1 and planes.sum() == 4
-    assert translation.to_batch(np.zeros((1, 2, 2), dtype=np.float32), 3).shape == (1, 1, 2, 2)
-    photo = translation.to_batch(np.ones((1, 2, 2, 3), dtype=np.float32), 3)
+    assert pix2pix.to_batch(np.zeros((1, 2, 2), dtype=np.float32), 3).shape == (1, 1, 2, 2)
+    photo = pix2pix.to_batch(np.ones((1, 2, 2, 3), dtype=np.float32), 3)
     assert photo.shape == (1, 3, 2, 2) and photo.min() == 1  # [0, 1] -> [-1, 1]
 
 
-@pytest.mark.parametrize("objective", list(translation.OBJECTIVES))
-def test_train_pix2pix_fits_every_objective(objective):
-    labels, photos = data.street_scenes("train", 16, size=16)
+@pytest.mark.parametrize("objective", list(pix2pix.OBJECTIVES))
+def test_pix2pix_fit_fits_every_objective(objective):
+    labels, photos = generated.street_scenes("train", 16, size=16)
     make_d = {}
 
     def make_discriminator(channels):
         make_d["channels"] = channels
         return PatchGAN(channels, width=4, strided_layers=1)
 
-    G = translation.train_pix2pix(objective, labels, photos, lambda c: UNet(c, 3, levels=4, width=4),
+    G = pix2pix.fit(objective, labels, photos, lambda c: UNet(c, 3, levels=4, width=4),
                                   make_discriminator, steps=3, batch_size=4, lr=1e-3, classes=5)
-    assert translation.translate(G, labels[:2], 5).shape == (2, 16, 16, 3)
-    with_l1, conditioning = translation.OBJECTIVES[objective]
+    assert pix2pix.translate(G, labels[:2], 5).shape == (2, 16, 16, 3)
+    with_l1, conditioning = pix2pix.OBJECTIVES[objective]
     # D sees x and y (5 label planes + 3 colours) when conditional, y alone otherwise, and is not built for L1
     assert make_d.get("channels") == {"conditional": 8, "unconditional": 3, None: None}[conditioning]
 
 
-def test_train_pix2pix_refuses_an_unknown_objective():
+def test_pix2pix_fit_refuses_an_unknown_objective():
     with pytest.raises(ValueError, match="accepted: L1, GAN, cGAN, L1\\+GAN, L1\\+cGAN"):
-        translation.train_pix2pix("L2", np.zeros((1, 8, 8), dtype=np.int64), np.zeros((1, 8, 8, 3)), UNet, PatchGAN,
+        pix2pix.fit("L2", np.zeros((1, 8, 8), dtype=np.int64), np.zeros((1, 8, 8, 3)), UNet, PatchGAN,
                                   steps=1, batch_size=1, lr=1e-3, classes=2)
 
 
@@ -384,7 +384,7 @@ def test_jitter_crops_and_mirrors_input_and_target_alike():
     ramp = torch.arange(32.0).repeat(32, 1)  # column index
     x = ramp.expand(4, 1, 32, 32).clone()
     y = (ramp / 31).expand(4, 3, 32, 32).clone()
-    jx, jy = translation.jitter(x, y, torch.Generator().manual_seed(0))
+    jx, jy = pix2pix.jitter(x, y, torch.Generator().manual_seed(0))
     assert jx.shape == x.shape and jy.shape == y.shape
     for a, b in zip(jx, jy):
         assert set(a.unique().tolist()) <= set(range(32))  # labels enlarged by nearest neighbour: still classes

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from benchmarks.speed_layer import PointwiseGEMM, WinogradConv3x3, accelerate, fast_path, keep_freed_memory, restore
-from dipkit import data, ops, repro
+from dipkit import convert, data, ops, repro
 from dipkit.dip import FitResult, fit
 from dipkit.nets.dip import noise_input, paper_skip_net, skip_net
 
@@ -22,7 +22,7 @@ def _run(iterations: int, size: int = 32, width: int = 8, fast: bool | str = Fal
     z = noise_input(4, size, size, generator=repro.generator(1))
     target = data.test_image("astronaut", size)
     with fast_path(net, fast):
-        return fit(net, z, ops.Denoising(0.0), data.to_tensor(target), iterations, reference=target,
+        return fit(net, z, ops.Denoising(0.0), convert.to_tensor(target), iterations, reference=target,
                    generator=repro.generator(2), desc="test", **kwargs)
 
 

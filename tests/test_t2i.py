@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dipkit import data, losses
+from dipkit import generated, losses
 from dipkit.nets.t2i import (
     ALPHABET,
     CharCNNRNN,
@@ -22,53 +22,55 @@ from dipkit.nets.t2i import (
 
 
 def test_captioned_shapes_is_deterministic_and_shaped():
-    a = data.captioned_shapes("train", 12, 16, seed=3, captions_per_image=4)
-    b = data.captioned_shapes("train", 12, 16, seed=3, captions_per_image=4)
+    a = generated.captioned_shapes("train", 12, 16, seed=3, captions_per_image=4)
+    b = generated.captioned_shapes("train", 12, 16, seed=3, captions_per_image=4)
     np.testing.assert_array_equal(a.images, b.images)
     assert a.captions == b.captions
     assert a.images.shape == (12, 16, 16, 3) and a.images.dtype == np.float32
     assert 0 <= a.images.min() and a.images.max() <= 1
     assert len(a) == 12 and all(len(c) == 4 for c in a.captions)
-    c = data.captioned_shapes("train", 12, 16, seed=4, captions_per_image=4)
+    c = generated.captioned_shapes("train", 12, 16, seed=4, captions_per_image=4)
     assert not np.array_equal(a.images, c.images)
 
 
 def test_zero_shot_split_really_excludes_the_held_out_combinations():
-    held_out = {(data.SHAPES.index(s), data.COLOURS.index(c)) for s, c in data.ZERO_SHOT}
+    held_out = {(generated.SHAPES.index(s), generated.COLOURS.index(c)) for s, c in generated.ZERO_SHOT}
     assert len(held_out) == 3
     for split in ("train", "test"):
-        d = data.captioned_shapes(split, 400, 8, seed=0)
+        d = generated.captioned_shapes(split, 400, 8, seed=0)
         pairs = set(zip(d.shape.tolist(), d.colour.tolist()))
         assert not pairs & held_out, split
         assert {s for s, _ in pairs} == set(range(3)) and {c for _, c in pairs} == set(range(4))  # all words seen
         for captions in d.captions:  # no caption names a held-out pair: its shape word never with its colour word
             for text in captions:
-                for shape, colour in data.ZERO_SHOT:
-                    said_shape = any(word in text for word in data.CAPTION_WORDS[shape])
-                    said_colour = any(word in text for word in data.CAPTION_WORDS[colour])
+                for shape, colour in generated.ZERO_SHOT:
+                    said_shape = any(word in text for word in generated.CAPTION_WORDS[shape])
+                    said_colour = any(word in text for word in generated.CAPTION_WORDS[colour])
                     assert not (said_shape and said_colour), text
-    zero = data.captioned_shapes("zero-shot", 100, 8, seed=0)
+    zero = generated.captioned_shapes("zero-shot", 100, 8, seed=0)
     assert set(zip(zero.shape.tolist(), zero.colour.tolist())) == held_out
 
 
 def test_captions_name_the_content_and_only_the_content():
-    d = data.captioned_shapes("test", 30, 16, seed=1)
+    d = generated.captioned_shapes("test", 30, 16, seed=1)
     for i, captions in enumerate(d.captions):
         for text in captions:
-            for attribute, names in ((d.shape, data.SHAPES), (d.colour, data.COLOURS), (d.size, data.SIZES)):
-                assert any(word in text for word in data.CAPTION_WORDS[names[attribute[i]]]), text
+            named = ((d.shape, generated.SHAPES), (d.colour, generated.COLOURS), (d.size, generated.SIZES))
+            for attribute, names in named:
+                assert any(word in text for word in generated.CAPTION_WORDS[names[attribute[i]]]), text
             assert not any(word in text for word in ("left", "right", "top", "bottom", "dark", "light"))
 
 
 def test_the_painted_shape_has_its_colour_and_size():
-    d = data.captioned_shapes("train", 40, 32, seed=2)
+    d = generated.captioned_shapes("train", 40, 32, seed=2)
     coverage = []
     for i in range(len(d)):
-        paint = np.asarray(data.PAINTS[data.COLOURS[d.colour[i]]])
+        paint = np.asarray(generated.PAINTS[generated.COLOURS[d.colour[i]]])
         close = np.abs(d.images[i] - paint * 0.92).max(axis=-1) < 0.1  # the paint, at its mean shade
         coverage.append(close.mean())
-        assert close.mean() > 0.5 * data.RADII[data.SIZES[d.size[i]]] ** 2  # the shape covers a good part of its area
-    coverage, large = np.array(coverage), np.array(d.size) == data.SIZES.index("large")
+        radius = generated.RADII[generated.SIZES[d.size[i]]]
+        assert close.mean() > 0.5 * radius**2  # the shape covers a good part of its area
+    coverage, large = np.array(coverage), np.array(d.size) == generated.SIZES.index("large")
     assert coverage[large].mean() > 2 * coverage[~large].mean()  # (0.3 / 0.18)^2 = 2.8 times the area
 
 
@@ -84,9 +86,9 @@ HUES = {"red": 0, "yellow": 60, "green": 120, "blue": 240}
 
 def test_each_shape_has_the_hue_its_captions_name():
     """The pixels at a shape's centre (inside a circle, square or triangle alike) have the hue of the colour its
-    captions say, on the colour wheel: a test that reads the expected paint from data.PAINTS would pass with two
+    captions say, on the colour wheel: a test that reads the expected paint from generated.PAINTS would pass with two
     paints swapped, this one does not."""
-    d = data.captioned_shapes("train", 60, 32, seed=5)
+    d = generated.captioned_shapes("train", 60, 32, seed=5)
     rows, cols = np.mgrid[0:32, 0:32] + 0.5
     named = set()
     for i, captions in enumerate(d.captions):
@@ -104,7 +106,7 @@ def test_each_shape_has_the_hue_its_captions_name():
 
 def test_captioned_shapes_refuses_an_unknown_split():
     with pytest.raises(ValueError, match="accepted: train, test, zero-shot"):
-        data.captioned_shapes("validation", 4)
+        generated.captioned_shapes("validation", 4)
 
 
 # --- networks ----------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 DCGAN and the conditional GANs), ``srgan`` (SRResNet, its discriminator, VGG-19 features), ``lapgan``
 (LAPGAN's per-level networks and its coarse-to-fine sampler), ``t2i`` (text to image: the char-CNN-RNN text
 encoder, the text-conditioned generator, the matching-aware discriminator, the image and style encoders),
-``pix2pix`` (the U-Net and the PatchGAN), ``crn`` (the cascaded refinement network). Each lists its public
+``pix2pix`` (the U-Net and the PatchGAN), ``crn`` (the cascaded refinement network), ``judges`` (the
+classifier and segmenter that score generated images). Each lists its public
 names in ``__all__``. :func:`count_parameters` serves them all.
 """
 

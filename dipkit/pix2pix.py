@@ -1,6 +1,7 @@
-"""Paired image-to-image translation: pix2pix's training loop (chapter 09), for every chapter that trains it.
+"""pix2pix (Isola et al. 2017), paired image-to-image translation: its training loop (chapter 09), for every
+chapter that trains it.
 
-:func:`train_pix2pix` is the update of Isola et al. (2017) for each objective of their Table 1: L1 alone,
+:func:`fit` is the update of Isola et al. (2017) for each objective of their Table 1: L1 alone,
 the adversarial loss alone with an unconditional D(y) ("GAN") or a conditional D(x, y) ("cGAN"), and
 each adversarial loss plus lambda L1. The networks come from the caller (``make_generator``,
 ``make_discriminator``), so a chapter sizes them; :func:`to_batch` and :func:`translate` turn
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from dipkit import losses
+from dipkit import losses, training
 
 OBJECTIVES = {  # name: (with lambda L1, discriminator: None, "unconditional" D(y) or "conditional" D(x, y))
     "L1": (True, None), "GAN": (False, "unconditional"), "cGAN": (False, "conditional"),
@@ -54,7 +55,7 @@ def jitter(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> tupl
     return torch.stack([a for a, _ in pairs]), torch.stack([b for _, b in pairs])
 
 
-def train_pix2pix(
+def fit(
     objective: str, inputs: np.ndarray, targets: np.ndarray, make_generator: Callable[[int], nn.Module],
     make_discriminator: Callable[[int], nn.Module], steps: int, batch_size: int, lr: float, classes: int,
     l1_weight: float = 100.0, seed: int = 0, device: torch.device | str = "cpu", label: str = "",
@@ -62,8 +63,9 @@ def train_pix2pix(
 ) -> nn.Module:
     """Train G (and D) with one objective of :data:`OBJECTIVES` on the pairs (inputs, targets); returns G.
 
-    Adam with beta1 = 0.5 for both (appendix 6.2); one D step then one G step per minibatch, the
-    minibatches drawn from a generator seeded by ``seed`` (the same for every objective).
+    Adam with beta1 = 0.5 for both (appendix 6.2); one D step then one G step per minibatch
+    (:func:`dipkit.training.adversarial_step`), the minibatches drawn from a generator seeded by ``seed``
+    (the same for every objective).
     ``make_generator(in_channels)`` and ``make_discriminator(in_channels)`` build the networks.
     ``augment``: each minibatch through :func:`jitter` (the paper's random jitter and mirroring).
     """
@@ -73,13 +75,23 @@ def train_pix2pix(
     generator = torch.Generator().manual_seed(seed)
     x_all, y_all = to_batch(inputs, classes, device), to_batch(targets, classes, device)
     G = make_generator(x_all.shape[1])
-    opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
+    opt_G = training.adam(G.parameters(), lr)
     if conditioning:
         D = make_discriminator((x_all.shape[1] if conditioning == "conditional" else 0) + 3)
-        opt_D = torch.optim.Adam(D.parameters(), lr, betas=(0.5, 0.999))
+        opt_D = training.adam(D.parameters(), lr)
 
     def critic(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # D(x, y), or D(y): one logit per patch
         return D(torch.cat([x, y], 1) if conditioning == "conditional" else y)
+
+    def discriminator_loss(fake: torch.Tensor) -> torch.Tensor:
+        # max_D E[log D(x, y)] + E[log(1 - D(x, G(x, z)))], halved (eq. 1)
+        return losses.pix2pix_discriminator_loss(critic(x, y), critic(x, fake))
+
+    def generator_loss(fake: torch.Tensor) -> torch.Tensor:
+        # min_G -E[log D(x, G(x, z))] + lambda E||y - G(x, z)||_1 (eq. 4, non-saturating); L1 alone without D
+        return losses.pix2pix_generator_loss(
+            critic(x, fake) if conditioning else None, fake, y, l1_weight if with_l1 else 0.0
+        )
 
     for _ in tqdm(range(steps), desc=label or objective, mininterval=5):
         index = torch.randint(0, len(x_all), (batch_size,), generator=generator)
@@ -87,19 +99,13 @@ def train_pix2pix(
         if augment:
             x, y = jitter(x, y, generator)
         fake = G(x)  # G(x, z): the noise z is dropout
-        if conditioning:
-            # max_D E[log D(x, y)] + E[log(1 - D(x, G(x, z)))], halved (eq. 1)
-            loss_D = losses.pix2pix_discriminator_loss(critic(x, y), critic(x, fake.detach()))
-            opt_D.zero_grad()
-            loss_D.backward()
-            opt_D.step()
-        # min_G -E[log D(x, G(x, z))] + lambda E||y - G(x, z)||_1 (eq. 4, non-saturating)
-        loss_G = losses.pix2pix_generator_loss(
-            critic(x, fake) if conditioning else None, fake, y, l1_weight if with_l1 else 0.0
-        )
-        opt_G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
+        if conditioning:  # one D step, then one G step
+            training.adversarial_step(fake, discriminator_loss, generator_loss, opt_D, opt_G)
+        else:
+            loss_G = generator_loss(fake)
+            opt_G.zero_grad()
+            loss_G.backward()
+            opt_G.step()
     return G
 
 
