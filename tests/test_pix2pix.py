@@ -344,7 +344,7 @@ def test_segmenter_learns_real_street_photos():
     assert evaluation.segment(model, test_photos).shape == test_labels.shape
 
 
-# --- the training loop (dipkit.translation) -----------------------------------------------------------
+# --- the training loop (dipkit.pix2pix) ---------------------------------------------------------------
 
 
 def test_to_batch_converts_labels_edges_and_photos():
