@@ -142,6 +142,10 @@ def edge_pairs(split: str, count: int, size: Size = 32, seed: int = 0) -> tuple[
 STREET_CLASSES = ("sky", "building", "window", "vegetation", "road")
 """The classes of :func:`street_scenes`, in label order."""
 
+STREET_CLASS_COLOURS = np.array([(0.35, 0.55, 0.95), (0.7, 0.25, 0.2), (0.1, 0.1, 0.3), (0.2, 0.7, 0.2),
+                                 (0.5, 0.5, 0.5)])
+"""One colour per class of :data:`STREET_CLASSES`, to draw a label map: ``STREET_CLASS_COLOURS[labels]``."""
+
 STREET_PAINTS = ((0.8, 0.45, 0.3), (0.85, 0.75, 0.5), (0.6, 0.62, 0.65), (0.45, 0.7, 0.3))
 """Terracotta, sand, grey, green: the colours a wall, a lawn or a road may take in :func:`street_scenes`.
 

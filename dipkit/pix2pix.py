@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from dipkit import losses, training
+from dipkit import convert, losses, training
 
 OBJECTIVES = {  # name: (with lambda L1, discriminator: None, "unconditional" D(y) or "conditional" D(x, y))
     "L1": (True, None), "GAN": (False, "unconditional"), "cGAN": (False, "conditional"),
@@ -27,13 +27,12 @@ OBJECTIVES = {  # name: (with lambda L1, discriminator: None, "unconditional" D(
 
 
 def to_batch(images: np.ndarray, classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """(N, H, W) int label maps -> one plane per class; (N, H, W) float maps -> one plane; (N, H, W, 3)
-    photos in [0, 1] -> (N, 3, H, W) in [-1, 1], the range of G's tanh."""
-    tensor = torch.as_tensor(images)
-    if tensor.dtype == torch.int64:
-        return F.one_hot(tensor, classes).permute(0, 3, 1, 2).float().to(device)
-    tensor = tensor[:, None] if tensor.ndim == 3 else tensor.permute(0, 3, 1, 2)
-    return (tensor * 2 - 1).to(device) if tensor.shape[1] == 3 else tensor.to(device)
+    """What pix2pix feeds its networks: (N, H, W) int label maps as one plane per class, (N, H, W) float maps
+    (edges) as one plane in [0, 1], (N, H, W, 3) photos in [0, 1] as (N, 3, H, W) in [-1, 1], the range of G's
+    tanh."""
+    if np.issubdtype(np.asarray(images).dtype, np.integer):
+        return convert.one_hot(np.asarray(images, dtype=np.int64), classes, device)
+    return convert.to_nchw(images, device, signed=np.ndim(images) == 4)
 
 
 def jitter(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,4 +112,4 @@ def fit(
 def translate(G: nn.Module, inputs: np.ndarray, classes: int, device: torch.device | str = "cpu") -> np.ndarray:
     """G(x) as (N, H, W, 3) images in [0, 1]. G stays as it is: pix2pix keeps dropout and batch statistics
     on at test time."""
-    return ((G(to_batch(inputs, classes, device)) + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
+    return convert.to_images(G(to_batch(inputs, classes, device)), signed=True)
