@@ -22,13 +22,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from dipkit import report, sweep
+from dipkit import profiles, report, sweep
 from dipkit.chapters import (
     ROOT,
     Outcome,
     UsageError,
     available_notebooks,
-    available_profiles,
     notebook_parameters,
     plan,
     profile_overrides,
@@ -39,10 +38,12 @@ from dipkit.repro import DEVICES
 
 
 def print_table(outcomes: list[Outcome]) -> None:
-    rows = [("notebook", "wall time", "device", "claims held", "failed", "output")]
+    rows = [("notebook", "wall time", "device", "checks held", "directions held", "magnitudes within band", "output")]
     for o in outcomes:
         status = o.error and f"ERROR {o.error}"
-        rows.append((o.notebook, f"{o.seconds:.1f} s", o.device, str(o.held), str(o.failed), status or str(o.output)))
+        counts = [f"{c.held}/{c.judged}" + (f" ({c.not_comparable} n/c)" if c.not_comparable else "")
+                  for c in o.verdicts.values()]
+        rows.append((o.notebook, f"{o.seconds:.1f} s", o.device, *counts, status or str(o.output)))
     print(report.text_table(rows, rule=False))
 
 
@@ -62,10 +63,10 @@ def describe(path: Path, paper: dict, width: int = 100) -> str:
 
 def list_notebooks() -> None:
     """``dipkit list``: every chapter as a block readable at 100 columns, then the profiles."""
-    paper = profile_overrides("paper") if "paper" in available_profiles() else {}
+    paper = profile_overrides("paper") if "paper" in profiles.names() else {}
     for stem, path in available_notebooks().items():
         print(describe(path, paper.get(stem) or {}) + "\n")
-    print(f"profiles: {', '.join(available_profiles())}")
+    print(f"profiles: {', '.join(profiles.names())}")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -321,7 +321,7 @@ def print_summary(manifest: dict, folder: Path) -> None:
         row[0 if entry["status"] == "ok" else 1] += 1
         claims_file = folder / f"{key}.claims.json"
         claims = report.read(claims_file) if claims_file.exists() else []
-        row[2] += sum(claim.held for claim in claims)
+        row[2] += sum(bool(claim.held) for claim in claims)
         row[3] += len(claims)
     for stem, (ok, failed, held, recorded) in sorted(rows.items()):
         print(f"{stem}: {ok} jobs ran, {failed} failed; claims held {held} of {recorded}")

@@ -16,7 +16,7 @@ PARAMETERS = 'profile = "quick"\ndevice = "cpu"\nseed = 0\nsize = 8'
 BODY = """from dipkit import report
 assert seed != 1, "seed 1 fails on purpose"
 claims = report.Claims("00_tiny", profile, device)
-claims.record("size/plus_seed/is_even", size + seed, (size + seed) % 2 == 0, tolerance=0)
+claims.record("size/plus_seed/is_even", size + seed, (size + seed) % 2 == 0, kind="check", tolerance=0)
 claims.save()"""
 
 
