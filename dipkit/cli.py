@@ -113,17 +113,17 @@ def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    command = list(sys.argv[1:] if argv is None else argv)  # for the records of runs and sweeps
     try:
         if args.command == "list":
             list_notebooks()
             return 0
         if args.command == "sweep":
-            return sweep.main(args)
+            return sweep.main(args, command)
         if args.command == "refresh":
             outcomes = refresh(args.notebooks, args.all)
         else:
             jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter, args.overrides)
-            command = list(sys.argv[1:] if argv is None else argv)
             outcomes = run(jobs, args.profile, args.output_dir, args.label, command, args.jobs)
     except UsageError as error:
         print(f"dipkit: error: {error}", file=sys.stderr)

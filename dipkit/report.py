@@ -205,10 +205,13 @@ class Tally:
 
 def tally(claims, seed_dependent: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Tally]:
     """Verdicts by kind. ``seed_dependent``: (chapter, name) of the claims whose verdict changed between the
-    seeds of a sweep (:attr:`Spread.verdict_changes`): counted as such, never as held."""
+    seeds of a sweep (:attr:`Spread.verdict_changes`): counted as such, never as held. A claim recorded before
+    kinds existed (``kind`` "") is not counted: its one verdict cannot be told apart."""
     counts = {kind: Tally() for kind in KINDS}
     for claim in claims:
-        verdicts = [] if claim.kind == "magnitude" else [(claim.kind or "direction", claim.held)]
+        if not claim.kind:
+            continue
+        verdicts = [] if claim.kind == "magnitude" else [(claim.kind, claim.held)]
         if claim.allowed_gap is not None:
             verdicts.append(("magnitude", claim.within_band if claim.comparable else None))
         for kind, verdict in verdicts:
@@ -295,6 +298,22 @@ def from_notebook(path: Path | str) -> list[Claim]:
         if claims is not None:
             return claims
     raise LookupError(f"{path} carries no claims record: it was not executed to its claims.save() cell")
+
+
+def figure_from_notebook(path: Path | str, source_text: str) -> bytes:
+    """The first PNG figure among the outputs of the first code cell whose source contains ``source_text``, in an
+    executed notebook: how a chapter shows the key figure of a committed run (an evidence or paper run) beside
+    its own, without running it again."""
+    import base64
+
+    notebook = json.loads(Path(path).read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and source_text in "".join(cell["source"]):
+            for output in cell.get("outputs", []):
+                if "image/png" in output.get("data", {}):
+                    return base64.b64decode(output["data"]["image/png"])
+            raise LookupError(f"{path}: the cell with {source_text!r} shows no PNG figure")
+    raise LookupError(f"{path}: no code cell contains {source_text!r}")
 
 
 def compare(committed: list[Claim], measured: list[Claim]) -> list[str]:

@@ -210,6 +210,7 @@ def test_a_record_written_before_kinds_reads_with_an_empty_kind(tmp_path):
     (tmp_path / "old.claims.json").write_text(json.dumps(record))
     old = report.read(tmp_path / "old.claims.json")
     assert [(c.kind, c.held, c.against_paper) for c in old] == [("", True, "-"), ("", False, "-")]
+    assert report.format_tally(report.tally(old)) == "no claims"  # one verdict, of no known kind: not counted
 
 
 def test_load_reads_the_run_folder_then_the_committed_records(tmp_path, monkeypatch):
@@ -260,3 +261,19 @@ def test_spreads_summarise_each_claim_across_runs():
     assert table[2].split() == ["denoising/gain", "-", "5.00", "+-", "1.00", "dB", "3", "3/3"]
     assert table[3].split() == ["sr/rate", "1.47", "1.50", "+-", "0.10", "x", "3", "2/3", "seed-dependent"]
 
+
+
+def test_figure_from_notebook_finds_a_committed_runs_figure(tmp_path):
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\nfake"
+    figure = nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png).decode(),
+                                                          "text/plain": "<Figure>"})
+    cells = [nbformat.v4.new_code_cell("x = 1", outputs=[]),
+             nbformat.v4.new_code_cell("figure = plot.compare(inpainted)", outputs=[figure])]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "run.ipynb")
+    assert report.figure_from_notebook(tmp_path / "run.ipynb", "plot.compare(") == png
+    with pytest.raises(LookupError, match="shows no PNG figure"):
+        report.figure_from_notebook(tmp_path / "run.ipynb", "x = 1")
+    with pytest.raises(LookupError, match="no code cell contains 'plot.curves'"):
+        report.figure_from_notebook(tmp_path / "run.ipynb", "plot.curves")
