@@ -17,5 +17,5 @@ def test_every_committed_evidence_run_is_its_notebooks_and_its_profiles(folder):
 @pytest.mark.parametrize("chapter", sorted(profiles.overrides("long")))
 def test_every_chapter_of_the_evidence_profile_has_two_seeds_committed(chapter):
     runs = sweep.evidence(chapter)
-    assert len(runs) >= 2, f"{chapter}: {len(runs)} committed evidence runs; dipkit sweep {chapter[:2]} --profile long " \
-                           "--seeds 0-1 --id <id>, then commit runs/long/sweeps/<id>/"
+    assert len(runs) >= 2, (f"{chapter}: {len(runs)} committed evidence runs; dipkit sweep {chapter[:2]} --profile "
+                            "long --seeds 0-1 --id <id>, then commit runs/long/sweeps/<id>/")
