@@ -23,12 +23,11 @@ from typing import Any
 
 import yaml
 
-from dipkit import report
+from dipkit import profiles, report
 from dipkit.repro import resolve_device
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-PROFILES = ROOT / "profiles"
 
 
 class UsageError(Exception):
@@ -40,8 +39,7 @@ class Outcome:
     notebook: str
     seconds: float
     device: str
-    held: int
-    failed: int
+    verdicts: dict[str, report.Tally]
     output: Path
     error: str = ""
 
@@ -57,11 +55,6 @@ def available_notebooks() -> dict[str, Path]:
 def committed_notebooks() -> dict[str, Path]:
     """Every committed executed notebook nbval validates: the chapters and the template."""
     return {**available_notebooks(), **{path.stem: path for path in sorted(NOTEBOOKS.glob("_*.ipynb"))}}
-
-
-def available_profiles() -> list[str]:
-    """``quick`` (each notebook's defaults) plus one profile per ``profiles/<name>.yaml``."""
-    return ["quick"] + sorted(path.stem for path in PROFILES.glob("*.yaml"))
 
 
 def find_notebook(name: str, template: bool = False) -> Path:
@@ -93,12 +86,11 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
 
 
 def profile_overrides(profile: str) -> dict[str, dict[str, Any]]:
-    """Per-notebook overrides of a profile (empty for ``quick``)."""
-    if profile not in available_profiles():
-        raise UsageError(f"unknown profile {profile!r}; accepted: {', '.join(available_profiles())}")
-    if profile == "quick":
-        return {}
-    return yaml.safe_load((PROFILES / f"{profile}.yaml").read_text()) or {}
+    """Per-notebook overrides of a profile (empty for ``quick``); an unknown profile is a usage error."""
+    try:
+        return profiles.overrides(profile)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -379,10 +371,9 @@ def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path, label: st
 
 
 def outcome(stem: str, seconds: float, device: str, claims_file: Path, output: Path, error: str) -> Outcome:
-    """One row of the summary: how many of the claims the run recorded held."""
+    """One row of the summary: the verdicts of the claims the run recorded, by kind."""
     claims = report.read(claims_file) if claims_file.exists() else []
-    held = sum(claim.held for claim in claims)
-    return Outcome(stem, seconds, device, held, len(claims) - held, output, error)
+    return Outcome(stem, seconds, device, report.tally(claims), output, error)
 
 
 # the environment of a committed baseline's kernel (dipkit refresh) and of a sweep's jobs: one thread, no bars

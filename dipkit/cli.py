@@ -22,13 +22,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from dipkit import report, sweep
+from dipkit import profiles, report, sweep
 from dipkit.chapters import (
     ROOT,
     Outcome,
     UsageError,
     available_notebooks,
-    available_profiles,
     notebook_parameters,
     plan,
     profile_overrides,
@@ -39,10 +38,12 @@ from dipkit.repro import DEVICES
 
 
 def print_table(outcomes: list[Outcome]) -> None:
-    rows = [("notebook", "wall time", "device", "claims held", "failed", "output")]
+    rows = [("notebook", "wall time", "device", "checks held", "directions held", "magnitudes within band", "output")]
     for o in outcomes:
         status = o.error and f"ERROR {o.error}"
-        rows.append((o.notebook, f"{o.seconds:.1f} s", o.device, str(o.held), str(o.failed), status or str(o.output)))
+        counts = [f"{c.held}/{c.judged}" + (f" ({c.not_comparable} n/c)" if c.not_comparable else "")
+                  for c in o.verdicts.values()]
+        rows.append((o.notebook, f"{o.seconds:.1f} s", o.device, *counts, status or str(o.output)))
     print(report.text_table(rows, rule=False))
 
 
@@ -62,10 +63,10 @@ def describe(path: Path, paper: dict, width: int = 100) -> str:
 
 def list_notebooks() -> None:
     """``dipkit list``: every chapter as a block readable at 100 columns, then the profiles."""
-    paper = profile_overrides("paper") if "paper" in available_profiles() else {}
+    paper = profile_overrides("paper") if "paper" in profiles.names() else {}
     for stem, path in available_notebooks().items():
         print(describe(path, paper.get(stem) or {}) + "\n")
-    print(f"profiles: {', '.join(available_profiles())}")
+    print(f"profiles: {', '.join(profiles.names())}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -112,17 +113,17 @@ def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    command = list(sys.argv[1:] if argv is None else argv)  # for the records of runs and sweeps
     try:
         if args.command == "list":
             list_notebooks()
             return 0
         if args.command == "sweep":
-            return sweep.main(args)
+            return sweep.main(args, command)
         if args.command == "refresh":
             outcomes = refresh(args.notebooks, args.all)
         else:
             jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter, args.overrides)
-            command = list(sys.argv[1:] if argv is None else argv)
             outcomes = run(jobs, args.profile, args.output_dir, args.label, command, args.jobs)
     except UsageError as error:
         print(f"dipkit: error: {error}", file=sys.stderr)

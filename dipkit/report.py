@@ -1,8 +1,9 @@
 """Claims: what each chapter measured against what its paper says, carried by the executed notebook.
 
-A chapter records every paper claim it tests with :meth:`Claims.record`: the value computed in the
-notebook, a verdict computed from it (never typed in) and the tolerance within which another run
-(another CPU, another seed) must reproduce the value. :meth:`Claims.save` puts the record into the
+A chapter records every paper claim it tests with :meth:`Claims.record`: its kind (:data:`KINDS`: a check,
+a direction, a magnitude), the value computed in the notebook, the verdicts computed from it (never typed
+in) and the tolerance within which another run (another CPU, another seed) must reproduce the value.
+:meth:`Claims.save` puts the record into the
 notebook's own outputs; the notebook never writes a file. ``dipkit run`` and ``dipkit refresh`` read
 it back with :func:`from_notebook` and write ``<chapter>.claims.json`` beside the notebook they
 produced, so only ``dipkit refresh`` can change the committed records in ``notebooks/``, and a plain
@@ -25,25 +26,74 @@ COMMITTED_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 METADATA_KEY = "dipkit_claims"  # where the record rides in the output's metadata (nbval and myst-nb ignore it)
 
 
+KINDS = ("check", "direction", "magnitude")
+"""What a claim asserts, each with its own verdict:
+
+* ``check``: a property that must hold exactly or nearly (a reconstruction, an identity, a gradient);
+* ``direction``: the paper's qualitative statement (A beats B, the curve peaks then falls), with a margin;
+* ``magnitude``: our figure against the paper's, within a band stated per claim, judged only on a run whose
+  profile and data can be compared with the paper's; elsewhere "not comparable at this profile".
+
+A direction that comes with the paper's figure for the same quantity also gets a magnitude verdict (the band
+around that figure), so "the semi-supervised GAN beats its baseline" and "its error is the paper's 0.93 %" are
+two verdicts on one measured value, never one."""
+
+NOT_COMPARABLE = "not comparable at this profile"
+
+
 @dataclass(frozen=True)
 class Claim:
-    """One tested statement: the paper's figure (or None), ours, whether the statement held, and how far
-    another run's value may move: ``tolerance`` (in the claim's unit) plus ``rtol`` times the value."""
+    """One tested statement: the paper's figure (or None), ours, the verdict of its kind, and how far another
+    run's value may move: ``tolerance`` (in the claim's unit) plus ``rtol`` times the value.
+
+    ``held``: the check's or the direction's verdict; for a magnitude, the same as ``within_band`` (None when the
+    run is not comparable with the paper). ``within_band``: |measured - paper| <= ``band`` + ``band_rel`` |paper|,
+    None without a band or on a run that is not ``comparable``. ``kind`` is "" in records written before kinds."""
 
     chapter: str
     name: str
     paper: float | None
     measured: float
     unit: str
-    held: bool
+    held: bool | None
     profile: str
     device: str
     note: str = ""
     tolerance: float = 0.0
     rtol: float = 0.0
+    kind: str = ""
+    band: float | None = None
+    band_rel: float | None = None
+    comparable: bool = False
+    within_band: bool | None = None
 
     def allowed_deviation(self) -> float:
         return self.tolerance + self.rtol * abs(self.measured)
+
+    @property
+    def allowed_gap(self) -> float | None:
+        """How far from the paper's figure a magnitude may land, in the claim's unit (None without a band)."""
+        if self.paper is None or (self.band is None and self.band_rel is None):
+            return None
+        return (self.band or 0.0) + (self.band_rel or 0.0) * abs(self.paper)
+
+    @property
+    def verdict(self) -> str:
+        """The claim's own verdict in words: "held", "not held", or :data:`NOT_COMPARABLE` for a magnitude."""
+        if self.held is None:
+            return NOT_COMPARABLE
+        return "held" if self.held else "not held"
+
+    @property
+    def against_paper(self) -> str:
+        """The magnitude verdict in words ("within 0.3 dB", "outside 0.3 dB", :data:`NOT_COMPARABLE`), or "-"
+        for a claim with no band around a paper figure."""
+        gap = self.allowed_gap
+        if gap is None:
+            return "-"
+        if self.within_band is None:
+            return NOT_COMPARABLE
+        return f"{'within' if self.within_band else 'OUTSIDE'} {gap:.3g}{' ' + self.unit if self.unit else ''}"
 
 
 class Claims:
@@ -54,10 +104,16 @@ class Claims:
         self.claims: dict[str, Claim] = {}
 
     def record(
-        self, name: str, measured: float, held: bool, *, tolerance: float | None = None, rtol: float | None = None,
-        paper: float | None = None, unit: str = "", note: str = "",
+        self, name: str, measured: float, held: bool | None = None, *, kind: str, tolerance: float | None = None,
+        rtol: float | None = None, paper: float | None = None, band: float | None = None,
+        band_rel: float | None = None, comparable: bool | None = None, unit: str = "", note: str = "",
     ) -> Claim:
-        """Record one claim; ``held`` must be computed from ``measured``, never typed in.
+        """Record one claim of a :data:`KINDS` kind; ``held`` must be computed from ``measured``, never typed in.
+
+        A check or a direction passes ``held``. A magnitude passes no ``held``: it gives ``paper``, a ``band``
+        (absolute, in ``unit``) and/or ``band_rel`` (relative to the paper's figure), and ``comparable``, whether
+        this run's profile and data can be compared with the paper's; its verdict is computed here. A direction
+        that gives the paper's figure gives its band and ``comparable`` too, for its magnitude verdict.
 
         ``tolerance`` (absolute, in ``unit``) and/or ``rtol`` (relative) say how far a run on another CPU
         or with another seed may land from this value: read them off the claim's measured spread
@@ -65,8 +121,8 @@ class Claims:
         """
         if name in self.claims:
             raise ValueError(f"claim {name!r} is already recorded in {self.chapter}")
-        if not isinstance(held, bool):
-            raise TypeError(f"held must be a bool computed from the measurement, got {type(held).__name__}")
+        if kind not in KINDS:
+            raise ValueError(f"claim {name!r}: kind {kind!r} is not one of {', '.join(KINDS)}")
         if tolerance is None and rtol is None:
             raise ValueError(
                 f"claim {name!r} declares no tolerance: pass tolerance= (absolute, in its unit) and/or rtol= "
@@ -75,11 +131,36 @@ class Claims:
         if not math.isfinite(measured):
             raise ValueError(f"claim {name!r} measured {measured}: a claim needs a finite value; a run too short to "
                              "measure it should say so and leave the claim out")
-        if (tolerance or 0) < 0 or (rtol or 0) < 0:
-            raise ValueError(f"claim {name!r}: tolerances cannot be negative (tolerance={tolerance}, rtol={rtol})")
+        if any((value or 0) < 0 for value in (tolerance, rtol, band, band_rel)):
+            raise ValueError(f"claim {name!r}: tolerances and bands cannot be negative (tolerance={tolerance}, "
+                             f"rtol={rtol}, band={band}, band_rel={band_rel})")
+        has_band = band is not None or band_rel is not None
+        if kind == "magnitude":
+            if held is not None:
+                raise ValueError(f"magnitude claim {name!r}: pass no held=, its verdict is computed from the band")
+            if paper is None or not has_band:
+                raise ValueError(f"magnitude claim {name!r} needs the paper's figure (paper=) and a band (band= "
+                                 "absolute and/or band_rel= relative), fixed before the value is read")
+        elif not isinstance(held, bool):
+            raise TypeError(f"{kind} claim {name!r}: held must be a bool computed from the measurement, got "
+                            f"{type(held).__name__}")
+        if kind == "direction" and paper is not None and not has_band:
+            raise ValueError(f"direction claim {name!r} gives the paper's figure: give its band too (band= and/or "
+                             "band_rel=), so its magnitude is judged apart from its direction")
+        if kind == "check" and has_band:
+            raise ValueError(f"check claim {name!r}: a check has no band; its held= says whether the property holds")
+        if has_band and not isinstance(comparable, bool):
+            raise TypeError(f"claim {name!r}: with a band, comparable= must say (a bool) whether this run's profile "
+                            "and data can be compared with the paper's")
+        measured = round(float(measured), 4)
+        within = None
+        if has_band and comparable:
+            within = bool(abs(measured - paper) <= (band or 0.0) + (band_rel or 0.0) * abs(paper))
         claim = Claim(
-            self.chapter, name, None if paper is None else float(paper), round(float(measured), 4), unit, held,
-            self.profile, self.device, note, float(tolerance or 0), float(rtol or 0),
+            self.chapter, name, None if paper is None else float(paper), measured, unit,
+            within if kind == "magnitude" else held, self.profile, self.device, note, float(tolerance or 0),
+            float(rtol or 0), kind, None if band is None else float(band),
+            None if band_rel is None else float(band_rel), bool(comparable), within,
         )
         self.claims[name] = claim
         return claim
@@ -92,8 +173,8 @@ class Claims:
         return record_of(self.chapter, list(self.claims.values()))
 
     def summary(self) -> str:
-        held = sum(claim.held for claim in self.claims.values())
-        return f"claims record of {self.chapter}: {len(self.claims)} claims, {held} held"
+        counts = format_tally(tally(self.claims.values()))
+        return f"claims record of {self.chapter}: {len(self.claims)} claims; {counts}"
 
     def save(self) -> None:
         """Put the record into the notebook's outputs: a one-line summary whose output metadata carries the
@@ -108,6 +189,57 @@ class Claims:
             display({"text/plain": self.summary()}, raw=True, metadata={METADATA_KEY: self.record_dict()})
 
 
+@dataclass
+class Tally:
+    """One kind's verdicts over a set of claims (a magnitude counts every claim with a band)."""
+
+    held: int = 0
+    not_held: int = 0
+    seed_dependent: int = 0
+    not_comparable: int = 0
+
+    @property
+    def judged(self) -> int:
+        return self.held + self.not_held + self.seed_dependent
+
+
+def tally(claims, seed_dependent: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Tally]:
+    """Verdicts by kind. ``seed_dependent``: (chapter, name) of the claims whose verdict changed between the
+    seeds of a sweep (:attr:`Spread.verdict_changes`): counted as such, never as held. A claim recorded before
+    kinds existed (``kind`` "") is not counted: its one verdict cannot be told apart."""
+    counts = {kind: Tally() for kind in KINDS}
+    for claim in claims:
+        if not claim.kind:
+            continue
+        verdicts = [] if claim.kind == "magnitude" else [(claim.kind, claim.held)]
+        if claim.allowed_gap is not None:
+            verdicts.append(("magnitude", claim.within_band if claim.comparable else None))
+        for kind, verdict in verdicts:
+            count = counts[kind]
+            if verdict is None:
+                count.not_comparable += 1
+            elif (claim.chapter, claim.name) in seed_dependent and kind != "magnitude":
+                count.seed_dependent += 1
+            elif verdict:
+                count.held += 1
+            else:
+                count.not_held += 1
+    return counts
+
+
+def format_tally(counts: dict[str, Tally]) -> str:
+    """"checks 3/3 held; directions 5/8 held (1 seed-dependent); magnitudes 1/2 within band (4 not comparable)"."""
+    parts = []
+    for kind, count in counts.items():
+        if not count.judged and not count.not_comparable:
+            continue
+        verb = "within band" if kind == "magnitude" else "held"
+        extra = [f"{count.seed_dependent} seed-dependent"] if count.seed_dependent else []
+        extra += [f"{count.not_comparable} not comparable at this profile"] if count.not_comparable else []
+        parts.append(f"{kind}s {count.held}/{count.judged} {verb}" + (f" ({', '.join(extra)})" if extra else ""))
+    return "; ".join(parts) or "no claims"
+
+
 def text_table(rows: list[tuple[str, ...]], rule: bool = True) -> str:
     """Rows of cells as left-aligned columns, the first row a header (``rule``: underlined with dashes)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -118,12 +250,13 @@ def text_table(rows: list[tuple[str, ...]], rule: bool = True) -> str:
 
 
 def format_table(claims: list[Claim]) -> str:
-    """A plain-text table: claim, paper, measured, unit, held."""
+    """A plain-text table: claim, kind, paper, measured, unit, its verdict, and the magnitude against the paper."""
     def number(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    rows = [("claim", "paper", "measured", "unit", "held")]
-    rows += [(c.name, number(c.paper), number(c.measured), c.unit, "yes" if c.held else "NO") for c in claims]
+    rows = [("claim", "kind", "paper", "measured", "unit", "verdict", "vs paper")]
+    rows += [(c.name, c.kind, number(c.paper), number(c.measured), c.unit,
+              "NOT HELD" if c.held is False else c.verdict, c.against_paper) for c in claims]
     return text_table(rows)
 
 
@@ -167,6 +300,22 @@ def from_notebook(path: Path | str) -> list[Claim]:
     raise LookupError(f"{path} carries no claims record: it was not executed to its claims.save() cell")
 
 
+def figure_from_notebook(path: Path | str, source_text: str) -> bytes:
+    """The first PNG figure among the outputs of the first code cell whose source contains ``source_text``, in an
+    executed notebook: how a chapter shows the key figure of a committed run (an evidence or paper run) beside
+    its own, without running it again."""
+    import base64
+
+    notebook = json.loads(Path(path).read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and source_text in "".join(cell["source"]):
+            for output in cell.get("outputs", []):
+                if "image/png" in output.get("data", {}):
+                    return base64.b64decode(output["data"]["image/png"])
+            raise LookupError(f"{path}: the cell with {source_text!r} shows no PNG figure")
+    raise LookupError(f"{path}: no code cell contains {source_text!r}")
+
+
 def compare(committed: list[Claim], measured: list[Claim]) -> list[str]:
     """What changed between the committed record and a new run's: one sentence per change, empty when the
     run reproduces it (the same claims, the same verdicts, each value within the committed claim's tolerance)."""
@@ -176,8 +325,16 @@ def compare(committed: list[Claim], measured: list[Claim]) -> list[str]:
     for name in before.keys() & after.keys():
         old, new = before[name], after[name]
         if old.held != new.held:
-            changes.append(f"claim {name!r} {'no longer holds' if old.held else 'now holds'}: measured "
+            changes.append(f"claim {name!r} is now {new.verdict!r}, committed {old.verdict!r}: measured "
                            f"{new.measured:g} {new.unit}, committed {old.measured:g} {old.unit}")
+        if old.within_band != new.within_band and old.kind != "magnitude":
+            changes.append(f"claim {name!r} against the paper is now {new.against_paper!r}, committed "
+                           f"{old.against_paper!r}")
+        if (old.kind, old.band, old.band_rel, old.comparable) != (new.kind, new.band, new.band_rel, new.comparable):
+            changes.append(f"claim {name!r} declares another kind, band or comparability: {new.kind}, "
+                           f"band={new.band}, band_rel={new.band_rel}, comparable={new.comparable} (committed "
+                           f"{old.kind}, band={old.band}, band_rel={old.band_rel}, comparable={old.comparable}); "
+                           "re-baseline on purpose")
         deviation = abs(new.measured - old.measured)
         if deviation > old.allowed_deviation() + 1e-9:
             changes.append(f"claim {name!r} measured {new.measured:g} {new.unit}, committed {old.measured:g}: off by "
@@ -234,7 +391,8 @@ class Spread:
     paper: float | None
     unit: str
     values: tuple[float, ...]
-    held: tuple[bool, ...]
+    held: tuple[bool | None, ...]
+    kind: str = ""
 
     @property
     def mean(self) -> float:
@@ -247,11 +405,12 @@ class Spread:
 
     @property
     def held_fraction(self) -> float:
-        return sum(self.held) / len(self.held)
+        return sum(bool(held) for held in self.held) / len(self.held)
 
     @property
     def verdict_changes(self) -> bool:
-        return 0 < sum(self.held) < len(self.held)
+        """Whether the claim's verdict differs between the runs: a *seed-dependent* claim, never counted as held."""
+        return len(set(self.held)) > 1
 
 
 def spreads(runs: list[list[Claim]]) -> list[Spread]:
@@ -263,7 +422,7 @@ def spreads(runs: list[list[Claim]]) -> list[Spread]:
             by_name.setdefault(claim.name, []).append(claim)
     return [
         Spread(found[0].chapter, name, found[0].paper, found[0].unit, tuple(c.measured for c in found),
-               tuple(c.held for c in found))
+               tuple(c.held for c in found), found[-1].kind)
         for name, found in by_name.items()
     ]
 
@@ -272,5 +431,6 @@ def format_spreads(rows: list[Spread]) -> str:
     """A plain-text table: claim, paper, mean +- std over the runs, unit, runs, fraction held."""
     table = [("claim", "paper", "mean +- std", "unit", "runs", "held")]
     table += [(s.name, "-" if s.paper is None else f"{s.paper:.2f}", f"{s.mean:.2f} +- {s.std:.2f}", s.unit,
-               str(len(s.values)), f"{sum(s.held)}/{len(s.held)}") for s in rows]
+               str(len(s.values)), f"{sum(bool(held) for held in s.held)}/{len(s.held)}"
+               + (" seed-dependent" if s.verdict_changes else "")) for s in rows]
     return text_table(table)

@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import tempfile
@@ -244,9 +245,10 @@ def to_do(jobs: list[Job], manifest: dict, folder: Path) -> list[Job]:
     return [job for job in jobs if not done(job)]
 
 
-def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0) -> dict:
+def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0, command: str = "") -> dict:
     """Run the jobs as Ray tasks (``connect`` first), write each one's outputs as it finishes, and return the
-    manifest; a failed job is recorded with its error and does not stop the others."""
+    manifest; a failed job is recorded with its error and does not stop the others. Each job's entry records
+    the commit and the machine it ran on, the manifest every ``command`` that ran jobs into the folder."""
     import ray
     from tqdm import tqdm
 
@@ -254,6 +256,9 @@ def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0) ->
     manifest = read_manifest(folder)
     manifest.update(profile=profile, started=manifest.get("started") or time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                         time.gmtime()))
+    if command:
+        manifest["commands"] = [*manifest.get("commands", []), command]
+    origin = {"commit": chapters.commit(), "machine": chapters.machine()}
     task = ray.remote(num_cpus=1, num_gpus=gpus_per_job, max_retries=0)(execute_job)
     pending = {task.remote(job.source.read_text(), job.source.stem, job.parameters, job.env): job for job in jobs}
     started = time.perf_counter()
@@ -265,7 +270,7 @@ def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0) ->
                 result = ray.get(finished[0])
             except ray.exceptions.RayError as error:  # the worker died (out of memory, killed)
                 result = {"notebook": None, "claims": None, "seconds": 0.0, "error": last_lines(str(error))}
-            save(job, result, folder, manifest)
+            save(job, {**result, **origin}, folder, manifest)
             if result["error"]:
                 bar.write(f"FAILED {job.source.stem} seed {job.seed}: {result['error'].splitlines()[-1]}")
             bar.update(1)
@@ -286,6 +291,7 @@ def save(job: Job, result: dict, folder: Path, manifest: dict) -> None:
     manifest["jobs"][job.key] = {
         "notebook": job.source.stem, "seed": job.seed, "parameters": job.parameters,
         "status": "failed" if result["error"] else "ok", "seconds": result["seconds"], "error": result["error"],
+        "commit": result.get("commit", ""), "machine": result.get("machine", ""),
     }
     write_manifest(manifest, folder)
 
@@ -313,6 +319,56 @@ def records(folder: Path) -> dict[str, dict[str, list[report.Claim]]]:
     return found
 
 
+EVIDENCE = chapters.ROOT / "runs" / "long" / "sweeps"
+"""Where the evidence profile's sweeps are committed, with their executed notebooks: one folder per sweep."""
+
+
+def evidence(chapter: str, folder: Path = EVIDENCE) -> dict[int, tuple[Path, list[report.Claim]]]:
+    """The committed evidence runs of one chapter, by seed: each run's executed notebook and its claims, from
+    every sweep under ``folder`` (a later sweep's run of a seed replaces an earlier one's)."""
+    runs = {}
+    for sweep_folder_ in sorted(path for path in folder.glob("*") if (path / MANIFEST).is_file()):
+        jobs = read_manifest(sweep_folder_)["jobs"]
+        for key, found in records(sweep_folder_).get(chapter, {}).items():
+            runs[jobs[key]["seed"]] = (sweep_folder_ / f"{key}.ipynb", found)
+    return dict(sorted(runs.items()))
+
+
+def stale_records(folder: Path) -> list[str]:
+    """What no longer holds of a committed sweep (an evidence run, ``runs/<profile>/sweeps/<id>``), one sentence
+    each; empty when every job that ran is still current: its claims record is the one its executed notebook
+    carries, the notebook ran with the parameters the manifest says, and those are what the profile gives that
+    chapter and seed today. A profile changed after its runs were made thus fails loudly, instead of its old
+    records being shown as the profile's."""
+    import nbformat
+
+    manifest, problems = read_manifest(folder), []
+    for key, entry in manifest["jobs"].items():
+        if entry["status"] != "ok":
+            continue
+        notebook, claims_file = folder / f"{key}.ipynb", folder / f"{key}.claims.json"
+        if not notebook.is_file() or not claims_file.is_file():
+            problems.append(f"{key}: its executed notebook or its claims record is missing")
+            continue
+        if report.from_notebook(notebook) != report.read(claims_file):
+            problems.append(f"{key}: {claims_file.name} is not the record its notebook carries")
+        injected = nbformat.read(notebook, as_version=4).metadata.get("papermill", {}).get("parameters", {})
+        if injected != entry["parameters"]:
+            problems.append(f"{key}: the notebook ran with {injected}, the manifest says {entry['parameters']}")
+        try:
+            (job,) = plan([entry["notebook"]], False, [entry["seed"]], manifest["profile"],
+                          entry["parameters"].get("device", "cpu"), [])
+        except UsageError as error:
+            problems.append(f"{key}: its chapter no longer plans at profile {manifest['profile']}: {error}")
+            continue
+        for name in sorted(job.parameters.keys() | entry["parameters"].keys()):
+            was, now = entry["parameters"].get(name, "(not set)"), job.parameters.get(name, "(not set)")
+            if was != now:
+                problems.append(f"{key}: {name} was {was!r} in the run, the {manifest['profile']} profile now "
+                                f"gives {now!r}: re-run it (dipkit sweep --resume) or restore the profile")
+    return problems
+
+
 def print_summary(manifest: dict, folder: Path) -> None:
     """One row per notebook (jobs that ran, failed, claims held), then each failure with its error's last lines."""
     rows: dict[str, list[int]] = {}
@@ -321,7 +377,7 @@ def print_summary(manifest: dict, folder: Path) -> None:
         row[0 if entry["status"] == "ok" else 1] += 1
         claims_file = folder / f"{key}.claims.json"
         claims = report.read(claims_file) if claims_file.exists() else []
-        row[2] += sum(claim.held for claim in claims)
+        row[2] += sum(bool(claim.held) for claim in claims)
         row[3] += len(claims)
     for stem, (ok, failed, held, recorded) in sorted(rows.items()):
         print(f"{stem}: {ok} jobs ran, {failed} failed; claims held {held} of {recorded}")
@@ -332,8 +388,9 @@ def print_summary(manifest: dict, folder: Path) -> None:
     print(f"sweep {folder} in {manifest['wall_seconds']:.0f} s (wall time of its runs)")
 
 
-def main(args: Any) -> int:
-    """``dipkit sweep``: validate everything, connect to Ray, run what is to do, summarise."""
+def main(args: Any, command: list[str] = ()) -> int:
+    """``dipkit sweep``: validate everything, connect to Ray, run what is to do, summarise. ``command``: the
+    arguments it was given, recorded in the sweep's manifest."""
     seeds = seed_range(args.seeds)
     if args.jobs < 1 or args.gpus_per_job < 0:
         raise UsageError("--jobs must be at least 1 and --gpus-per-job at least 0")
@@ -345,7 +402,7 @@ def main(args: Any) -> int:
     print(f"sweep {folder}: {len(todo)} of {len(jobs)} jobs to run", flush=True)
     if todo:
         with ray_session(args.address, args.jobs, args.gpus_per_job):
-            manifest = run(todo, folder, args.profile, args.gpus_per_job)
+            manifest = run(todo, folder, args.profile, args.gpus_per_job, shlex.join(["dipkit", *command]))
     print_summary(manifest, folder)
     if args.keep_records:
         print(f"claims records and {MANIFEST} copied to {keep_records(folder, args.keep_records)}")

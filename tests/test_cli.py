@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import dipkit.profiles
 from dipkit import chapters, cli, report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +20,8 @@ PARAMETERS = (
 )
 BODY = """from dipkit import report
 claims = report.Claims("00_tiny", profile, device)
-claims.record("size is even", size, size % 2 == 0, tolerance=0, unit="px")
-claims.record("rate below one", rate, rate < 1, rtol=0.1)
+claims.record("size is even", size, size % 2 == 0, kind="check", tolerance=0, unit="px")
+claims.record("rate below one", rate, rate < 1, kind="direction", rtol=0.1)
 claims.save()
 print(profile, device, size, rate, round(std, 4), name, flag, widths)"""
 
@@ -39,7 +40,7 @@ def book(tmp_path, monkeypatch):
         nbformat.write(notebook, notebooks / f"{stem}.ipynb")
     (profiles / "paper.yaml").write_text("00_tiny:\n  size: 64\n  rate: 0.01\n")
     monkeypatch.setattr(chapters, "NOTEBOOKS", notebooks)
-    monkeypatch.setattr(chapters, "PROFILES", profiles)
+    monkeypatch.setattr(dipkit.profiles, "FOLDER", profiles)
     return tmp_path
 
 
@@ -105,7 +106,7 @@ def test_run_executes_into_runs_and_keeps_earlier_runs(book, capsys):
     assert [(c["name"], c["held"], c["profile"]) for c in claims] == [
         ("size is even", False, "paper"), ("rate below one", True, "paper")]
     row = next(line for line in out.splitlines() if line.startswith("00_tiny"))
-    assert row.split()[3:6] == ["cpu", "1", "1"]  # device, claims held, failed
+    assert row.split()[3:7] == ["cpu", "0/1", "1/1", "0/0"]  # device; checks, directions, magnitudes held
     assert fingerprint(book / "notebooks") == before
 
     assert cli.main(["run", "00", "--profile", "paper", "--output-dir", str(runs)]) == 0
@@ -240,7 +241,7 @@ def test_a_failed_refresh_keeps_the_committed_notebook(book, capsys, monkeypatch
 
 def test_every_profile_fits_the_committed_notebooks():
     """profiles/*.yaml may only name real notebooks and parameters, with the defaults' types."""
-    for profile in chapters.available_profiles():
+    for profile in dipkit.profiles.names():
         jobs = chapters.plan([], True, profile, "cpu", [])
         assert [path.stem for path, _ in jobs] == list(chapters.available_notebooks())
         assert all(parameters["profile"] == profile for _, parameters in jobs)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CLAIMS = """from dipkit import report
 claims = report.Claims("{stem}", "quick", "cpu")
-claims.record("{name}", gain, bool(gain > 1.0), tolerance=0.5, unit="dB")
+claims.record("{name}", gain, bool(gain > 1.0), kind="direction", tolerance=0.5, unit="dB")
 claims.save()"""
 
 
@@ -33,7 +33,7 @@ def committed_notebook(folder: Path, stem: str, *, printed: str, run_prints: str
         printing.metadata["tags"] = ["exact-output"]
     measuring = nbformat.v4.new_code_cell(f"gain = {run_gain}")
     committed = report.Claims(stem, "quick", "cpu")
-    committed.record(name, gain, gain > 1.0, tolerance=0.5, unit="dB")
+    committed.record(name, gain, gain > 1.0, kind="direction", tolerance=0.5, unit="dB")
     saving = nbformat.v4.new_code_cell(CLAIMS.format(stem=stem, name=run_name or name), outputs=[
         nbformat.v4.new_output("display_data", data={"text/plain": committed.summary()},
                                 metadata={report.METADATA_KEY: committed.record_dict()})])
@@ -52,7 +52,8 @@ CASES = {  # stem: (committed notebook, the failure each test must report, or No
                          exact=True), "Set5 mean 28.44 dB"),
     "words": (dict(printed="the rule fired at 400", run_prints="the rule did not fire", gain=2.0, run_gain=2.0),
               "the rule did not fire"),
-    "verdict": (dict(printed="x", run_prints="x", gain=1.2, run_gain=0.9), "'denoising/gain' no longer holds"),
+    "verdict": (dict(printed="x", run_prints="x", gain=1.2, run_gain=0.9),
+                "'denoising/gain' is now 'not held', committed 'held'"),
     "renamed": (dict(printed="x", run_prints="x", gain=2.0, run_gain=2.0, run_name="denoising/gain_db"),
                 "claim 'denoising/gain' is no longer recorded"),
     "drift": (dict(printed="x", run_prints="x", gain=2.0, run_gain=2.8), "off by 0.8, more than its tolerance 0.5"),

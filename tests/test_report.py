@@ -9,8 +9,9 @@ from dipkit import report
 
 def make_claims(gain: float = 31.234567 - 20.0, rate: float = 1.0):
     claims = report.Claims("99_test", profile="quick", device="cpu")
-    claims.record("denoising/gain", gain, gain > 3, tolerance=0.5, paper=None, unit="dB", note="tv")
-    claims.record("sr/rate", rate, rate > 1.47, rtol=0.1, paper=1.47, unit="x")
+    claims.record("denoising/gain", gain, gain > 3, kind="direction", tolerance=0.5, unit="dB", note="tv")
+    claims.record("sr/rate", rate, rate > 1.47, kind="direction", rtol=0.1, paper=1.47, band_rel=0.2, comparable=False,
+                  unit="x")
     return claims
 
 
@@ -31,7 +32,8 @@ def test_write_and_read_round_trip(tmp_path):
 def test_save_puts_the_record_into_the_notebook_outputs_and_writes_no_file(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     make_claims().save()  # outside a kernel, display prints the text form
-    assert capsys.readouterr().out.strip() == "claims record of 99_test: 2 claims, 1 held"
+    assert capsys.readouterr().out.strip() == ("claims record of 99_test: 2 claims; directions 1/2 held; "
+                                               "magnitudes 0/0 within band (1 not comparable at this profile)")
     assert list(tmp_path.iterdir()) == []
     record = make_claims().record_dict()
     cell = nbformat.v4.new_code_cell("claims.save()", outputs=[
@@ -50,25 +52,82 @@ def test_save_puts_the_record_into_the_notebook_outputs_and_writes_no_file(tmp_p
 def test_record_checks_its_arguments():
     claims = report.Claims("99_test", "quick", "cpu")
     with pytest.raises(TypeError, match="held must be a bool"):
-        claims.record("x", 1.0, "yes", tolerance=0)
+        claims.record("x", 1.0, "yes", kind="check", tolerance=0)
     with pytest.raises(ValueError, match="declares no tolerance"):
-        claims.record("x", 1.0, True)
+        claims.record("x", 1.0, True, kind="check")
     with pytest.raises(ValueError, match="cannot be negative"):
-        claims.record("x", 1.0, True, tolerance=-1)
+        claims.record("x", 1.0, True, kind="check", tolerance=-1)
     for missing in (float("nan"), float("inf")):
         with pytest.raises(ValueError, match="needs a finite value"):
-            claims.record("x", missing, False, tolerance=0)
-    claims.record("x", 1.0, True, tolerance=0)
+            claims.record("x", missing, False, kind="check", tolerance=0)
+    claims.record("x", 1.0, True, kind="check", tolerance=0)
     with pytest.raises(ValueError, match="already recorded"):
-        claims.record("x", 2.0, True, tolerance=0)
+        claims.record("x", 2.0, True, kind="check", tolerance=0)
+
+
+@pytest.mark.parametrize(("arguments", "error", "message"), [
+    (dict(held=True), TypeError, "missing 1 required keyword-only argument: 'kind'"),
+    (dict(held=True, kind="reproduction"), ValueError, "kind 'reproduction' is not one of check, direction, magnitude"),
+    (dict(held=True, kind="magnitude", paper=1.0, band=0.1, comparable=True), ValueError, "pass no held="),
+    (dict(kind="magnitude", band=0.1, comparable=True), ValueError, "needs the paper's figure"),
+    (dict(kind="magnitude", paper=1.0, comparable=True), ValueError, "needs the paper's figure"),
+    (dict(kind="magnitude", paper=1.0, band=0.1), TypeError, "comparable= must say"),
+    (dict(held=True, kind="direction", paper=1.0), ValueError, "give its band too"),
+    (dict(held=True, kind="check", paper=1.0, band=0.1, comparable=True), ValueError, "a check has no band"),
+    (dict(kind="direction", paper=1.0, band=0.1, comparable=True), TypeError, "held must be a bool"),
+])
+def test_record_asks_each_kind_for_what_its_verdict_needs(arguments, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        report.Claims("99_test", "quick", "cpu").record("x", 1.0, tolerance=0, **arguments)
+
+
+@pytest.mark.parametrize(("measured", "comparable", "held", "verdict", "against"), [
+    (29.7, True, True, "held", "within 0.3 dB"),
+    (29.5, True, False, "not held", "OUTSIDE 0.3 dB"),
+    (30.3, True, False, "not held", "OUTSIDE 0.3 dB"),
+    (29.5, False, None, "not comparable at this profile", "not comparable at this profile"),
+])
+def test_a_magnitude_is_judged_within_its_band_and_only_where_the_run_is_comparable(
+    measured, comparable, held, verdict, against,
+):
+    claim = report.Claims("02_x", "paper", "cpu").record(
+        "set5/mean", measured, kind="magnitude", paper=29.9, band=0.3, comparable=comparable, tolerance=0, unit="dB")
+    assert (claim.held, claim.within_band, claim.verdict, claim.against_paper) == (held, held, verdict, against)
+
+
+def test_a_direction_with_the_papers_figure_gets_two_verdicts():
+    """Chapter 05's semi-supervised GAN beats its baseline (direction, held) far from the paper's 0.93 % error
+    (magnitude): one value, two verdicts, and "held" never stands for the magnitude."""
+    claims = report.Claims("05_x", "paper", "cpu")
+    claim = claims.record("ssgan/test_error", 6.13, True, kind="direction", paper=0.93, band_rel=0.5, comparable=True,
+                          tolerance=1, unit="%")
+    assert (claim.held, claim.within_band, claim.against_paper) == (True, False, "OUTSIDE 0.465 %")
+    counts = report.tally([claim])
+    assert (counts["direction"].held, counts["magnitude"].not_held, counts["check"].judged) == (1, 1, 0)
+
+
+def test_tally_counts_each_kind_and_never_counts_a_seed_dependent_claim_as_held():
+    claims = report.Claims("04_x", "quick", "cpu")
+    claims.record("value", -1.3863, True, kind="check", tolerance=0)
+    claims.record("beats", 1.0, True, kind="direction", tolerance=0)
+    claims.record("flips", 1.0, True, kind="direction", tolerance=0)
+    claims.record("fails", 1.0, False, kind="direction", tolerance=0)
+    claims.record("size", 1.0, kind="magnitude", paper=2.0, band=0.5, comparable=False, tolerance=0)
+    counts = report.tally(claims.claims.values(), seed_dependent=frozenset({("04_x", "flips")}))
+    assert counts["check"] == report.Tally(held=1)
+    assert counts["direction"] == report.Tally(held=1, not_held=1, seed_dependent=1)
+    assert counts["magnitude"] == report.Tally(not_comparable=1)
+    assert report.format_tally(counts) == ("checks 1/1 held; directions 1/3 held (1 seed-dependent); "
+                                           "magnitudes 0/0 within band (1 not comparable at this profile)")
 
 
 def test_show_prints_a_rounded_table(capsys):
     make_claims().show()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["claim", "paper", "measured", "unit", "held"]
-    assert lines[2].split() == ["denoising/gain", "-", "11.23", "dB", "yes"]
-    assert lines[3].split() == ["sr/rate", "1.47", "1.00", "x", "NO"]
+    assert lines[0].split() == ["claim", "kind", "paper", "measured", "unit", "verdict", "vs", "paper"]
+    assert lines[2].split() == ["denoising/gain", "direction", "-", "11.23", "dB", "held", "-"]
+    assert lines[3].split() == ["sr/rate", "direction", "1.47", "1.00", "x", "NOT", "HELD", "not", "comparable", "at",
+                                "this", "profile"]
 
 
 def test_compare_accepts_a_run_within_each_claims_tolerance():
@@ -101,11 +160,12 @@ def test_compare_holds_each_value_to_its_tolerance_in_both_directions(name, sign
 @pytest.mark.parametrize(
     ("measured", "message"),
     [
-        (claims_list(gain=2.0), "'denoising/gain' no longer holds: measured 2 dB, committed 11.2346 dB"),
+        (claims_list(gain=2.0),
+         "'denoising/gain' is now 'not held', committed 'held': measured 2 dB, committed 11.2346 dB"),
         (claims_list(gain=11.2346 + 0.6), "'denoising/gain' measured 11.8346 dB, committed 11.2346: off by 0.6, "
                                           "more than its tolerance 0.5"),
         (claims_list(rate=1.2), "'sr/rate' measured 1.2 x, committed 1: off by 0.2, more than its tolerance 0.1"),
-        (claims_list(rate=1.5), "'sr/rate' now holds"),
+        (claims_list(rate=1.5), "'sr/rate' is now 'held'"),
         (claims_list()[:1], "claim 'sr/rate' is no longer recorded"),
     ],
 )
@@ -136,6 +196,21 @@ def test_compare_reports_a_renamed_claim_and_a_changed_tolerance():
     assert report.compare(claims_list(), wider) == [
         "claim 'denoising/gain' declares another tolerance: tolerance=5, rtol=0 (committed tolerance=0.5, rtol=0); "
         "re-baseline on purpose"]
+    other_kind = [report.Claim(**{**claims_list()[0].__dict__, "kind": "check"}), claims_list()[1]]
+    assert report.compare(claims_list(), other_kind) == [
+        "claim 'denoising/gain' declares another kind, band or comparability: check, band=None, band_rel=None, "
+        "comparable=False (committed direction, band=None, band_rel=None, comparable=False); re-baseline on purpose"]
+
+
+def test_a_record_written_before_kinds_reads_with_an_empty_kind(tmp_path):
+    record = report.record_of("99_test", claims_list())
+    for claim in record["claims"]:
+        for field in ("kind", "band", "band_rel", "comparable", "within_band"):
+            claim.pop(field)
+    (tmp_path / "old.claims.json").write_text(json.dumps(record))
+    old = report.read(tmp_path / "old.claims.json")
+    assert [(c.kind, c.held, c.against_paper) for c in old] == [("", True, "-"), ("", False, "-")]
+    assert report.format_tally(report.tally(old)) == "no claims"  # one verdict, of no known kind: not counted
 
 
 def test_load_reads_the_run_folder_then_the_committed_records(tmp_path, monkeypatch):
@@ -160,7 +235,7 @@ def test_records_in_merges_a_chapter_run_in_labelled_parts(tmp_path):
     shared = claims_list()  # both parts record these (the tables every run of the chapter computes)
     own = {label: report.Claims("02_x", "paper", "cpu") for label in ("set5-bird", "set5-head")}
     for label, claims in own.items():
-        claims.record(f"rerun/{label}", 1.0, True, tolerance=0)
+        claims.record(f"rerun/{label}", 1.0, True, kind="direction", tolerance=0)
         (tmp_path / label).mkdir()
         report.write([replace_chapter(c, "02_x") for c in shared] + list(claims.claims.values()),
                      tmp_path / label / "02_x.claims.json")
@@ -184,5 +259,21 @@ def test_spreads_summarise_each_claim_across_runs():
     table = report.format_spreads([gain, rate]).splitlines()
     assert table[0].split() == ["claim", "paper", "mean", "+-", "std", "unit", "runs", "held"]
     assert table[2].split() == ["denoising/gain", "-", "5.00", "+-", "1.00", "dB", "3", "3/3"]
-    assert table[3].split() == ["sr/rate", "1.47", "1.50", "+-", "0.10", "x", "3", "2/3"]
+    assert table[3].split() == ["sr/rate", "1.47", "1.50", "+-", "0.10", "x", "3", "2/3", "seed-dependent"]
 
+
+
+def test_figure_from_notebook_finds_a_committed_runs_figure(tmp_path):
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\nfake"
+    figure = nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png).decode(),
+                                                          "text/plain": "<Figure>"})
+    cells = [nbformat.v4.new_code_cell("x = 1", outputs=[]),
+             nbformat.v4.new_code_cell("figure = plot.compare(inpainted)", outputs=[figure])]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "run.ipynb")
+    assert report.figure_from_notebook(tmp_path / "run.ipynb", "plot.compare(") == png
+    with pytest.raises(LookupError, match="shows no PNG figure"):
+        report.figure_from_notebook(tmp_path / "run.ipynb", "x = 1")
+    with pytest.raises(LookupError, match="no code cell contains 'plot.curves'"):
+        report.figure_from_notebook(tmp_path / "run.ipynb", "plot.curves")

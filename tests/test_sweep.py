@@ -16,7 +16,7 @@ PARAMETERS = 'profile = "quick"\ndevice = "cpu"\nseed = 0\nsize = 8'
 BODY = """from dipkit import report
 assert seed != 1, "seed 1 fails on purpose"
 claims = report.Claims("00_tiny", profile, device)
-claims.record("size/plus_seed/is_even", size + seed, (size + seed) % 2 == 0, tolerance=0)
+claims.record("size/plus_seed/is_even", size + seed, (size + seed) % 2 == 0, kind="check", tolerance=0)
 claims.save()"""
 
 
@@ -184,3 +184,31 @@ def test_claims_spread_runs_its_seeds_and_instruction_sets_as_one_sweep(book, ra
     chapter = json.loads(record.read_text())["chapters"]["00_tiny"]
     assert chapter["runs"] == {"test, sse41, seed 0": {"size/plus_seed/is_even": [8, True]}}
     assert chapter["claims"]["size/plus_seed/is_even"]["spread"] == 0
+
+
+def test_a_changed_profile_makes_its_committed_runs_stale(book, ray_cluster, monkeypatch):
+    """An evidence run is committed with its notebook: a later change to its profile, or a record that is not its
+    notebook's, is reported by name instead of being shown as the profile's result."""
+    import dipkit.profiles
+
+    profiles = book / "profiles"
+    profiles.mkdir()
+    (profiles / "long.yaml").write_text("00_tiny:\n  size: 10\n")
+    monkeypatch.setattr(dipkit.profiles, "FOLDER", profiles)
+    folder = sweep.sweep_folder(book / "runs", "long", "evidence", resume=False)
+    manifest = sweep.run(sweep.plan(["00"], False, [0, 2], "long", "cpu", []), folder, "long", command="dipkit sweep")
+    assert manifest["commands"] == ["dipkit sweep"] and manifest["jobs"]["00_tiny/seed-0"]["commit"]
+    assert manifest["jobs"]["00_tiny/seed-2"]["machine"] and sweep.stale_records(folder) == []
+    runs = sweep.evidence("00_tiny", folder.parent)
+    assert {seed: (path.name, [c.measured for c in found]) for seed, (path, found) in runs.items()} == {
+        0: ("seed-0.ipynb", [10]), 2: ("seed-2.ipynb", [12])}
+
+    (profiles / "long.yaml").write_text("00_tiny:\n  size: 12\n")
+    problems = sorted(sweep.stale_records(folder))
+    assert problems == [f"00_tiny/seed-{seed}: size was 10 in the run, the long profile now gives 12: re-run it "
+                        "(dipkit sweep --resume) or restore the profile" for seed in (0, 2)]
+
+    (profiles / "long.yaml").write_text("00_tiny:\n  size: 10\n")
+    record = folder / "00_tiny" / "seed-2.claims.json"
+    record.write_text(record.read_text().replace('"measured": 12', '"measured": 13'))
+    assert sweep.stale_records(folder) == ["00_tiny/seed-2: seed-2.claims.json is not the record its notebook carries"]
