@@ -73,7 +73,8 @@ def merge(record: dict, results: list[tuple[str, int, str, list[report.Claim], s
         for entry in summary.values():
             values = list(entry["values"].values())
             entry["spread"] = round(max(values) - min(values), 4)
-            entry["verdicts"] = sorted({"held" if held else "not held" for held in entry["held"].values()})
+            entry["verdicts"] = sorted({"held" if held else "not comparable" if held is None else "not held"
+                                        for held in entry["held"].values()})
         chapter["claims"] = summary
     return record
 
