@@ -277,3 +277,17 @@ def test_figure_from_notebook_finds_a_committed_runs_figure(tmp_path):
         report.figure_from_notebook(tmp_path / "run.ipynb", "x = 1")
     with pytest.raises(LookupError, match="no code cell contains 'plot.curves'"):
         report.figure_from_notebook(tmp_path / "run.ipynb", "plot.curves")
+
+
+def test_seed_dependent_names_the_claims_whose_verdict_changes_between_a_sweeps_seeds(tmp_path, monkeypatch, capsys):
+    for seed, (gain, rate) in enumerate([(4.0, 1.5), (6.0, 1.4), (5.0, 1.6)]):
+        (tmp_path / "s1" / "99_test").mkdir(parents=True, exist_ok=True)
+        report.write(claims_list(gain=gain, rate=rate), tmp_path / "s1" / "99_test" / f"seed-{seed}.claims.json")
+    (tmp_path / "s1" / "99_test" / "lr-0.1").mkdir()  # another override set: not mixed with the seeds above
+    report.write(claims_list(gain=1.0), tmp_path / "s1" / "99_test" / "lr-0.1" / "seed-0.claims.json")
+    assert report.seed_dependent("99_test", tmp_path) == {"sr/rate"}
+    assert report.seed_dependent("98_unswept", tmp_path) == set()
+    monkeypatch.setattr(report, "SWEEPS_DIR", tmp_path)
+    make_claims().show()
+    assert capsys.readouterr().out.splitlines()[-1] == ("seed-dependent (its verdict changes between the seeds of a "
+                                                        "committed sweep, so it is not a result yet): sr/rate")
