@@ -184,7 +184,7 @@ def test_chapter_00_runs_with_an_override_and_leaves_notebooks_untouched(tmp_pat
     executed = nbformat.read(runs / "quick" / "00_inverse_problems.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert "seed = 1" in injected[0].source
-    assert "00_inverse_problems" in result.stdout and "claims held" in result.stdout
+    assert "00_inverse_problems" in result.stdout and "directions held" in result.stdout
     assert "without encryption" not in result.stderr  # the kernel talks over IPC sockets
     assert fingerprint(ROOT / "notebooks") == before
 
