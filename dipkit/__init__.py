@@ -6,8 +6,9 @@ and benchmarks), ``generated`` (the datasets made by code), ``convert`` (numpy i
 down/upsampling, bands, exact reconstruction), ``nets`` (the papers' architectures, one module per
 family, and the judges that score samples), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
 ``training`` (the adversarial step, Adam with beta1 = 0.5, fitting the judges), ``pix2pix`` (pix2pix's
-training loop, label maps to tensors and back), ``losses``, ``metrics``, ``evaluation`` (scores for
-samples), ``plot``, ``report`` (claims), ``chapters`` (the notebooks as jobs: catalogue, parameters,
+training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
+samples), ``plot``, ``report`` (claims: checks, directions, magnitudes), ``profiles`` (the profiles'
+files, and whether a run is at one's setting), ``chapters`` (the notebooks as jobs: catalogue, parameters,
 plan, execute), ``cli`` (``dipkit list | run | refresh | sweep``, argparse only) and ``sweep``
 (notebooks x seeds on Ray).
 """
