@@ -2,6 +2,7 @@
 
     python -m benchmarks.claims_spread                          # every chapter, seeds 0-2, native + capped ISA
     python -m benchmarks.claims_spread 01 02 --seeds 0-4 --isa native sse41
+    python -m benchmarks.claims_spread --from-sweeps benchmarks/results/sweeps/*   # the committed sweeps, no run
 
 Each (notebook, seed, instruction set) is one job of a ``dipkit sweep`` (on an embedded Ray, one thread per
 job) into ``runs/spread/<timestamp>/<isa>/<stem>/seed-<k>.ipynb``; the instruction set is
@@ -10,7 +11,9 @@ capped with ``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA``, ``MKL_CBWR`` (torch
 as another kind of CPU would (other kernels, other rounding). The record,
 ``benchmarks/results/claims_spread.json``, gives each claim's values, their spread and its verdicts; the
 tolerances the chapters declare (``claims.record(..., tolerance=...)``) are read off it, and a claim whose
-verdict changes between runs is not a result until it is made robust.
+verdict changes between runs is not a result until it is made robust. ``--from-sweeps`` builds the same record
+from sweeps already made (``dipkit sweep --keep-records``, with the caps in the sweep's environment), whose jobs'
+``machine`` names the caps they ran with.
 """
 
 from __future__ import annotations
@@ -50,6 +53,30 @@ def results_of(jobs: list[sweep.Job], manifest: dict, folder: Path) -> list[tupl
         error = error or ("" if claims else "ran, but recorded no claims")
         results.append((job.source.stem, job.seed, job.key.split("/")[0], claims, error))
     return results
+
+
+def isa_of(machine: str) -> str:
+    """The name in :data:`ISA_CAPS` of the caps a job's ``machine`` (``chapters.machine``) says it ran with."""
+    capped = [name for name, caps in ISA_CAPS.items() if caps and all(f"{k}={v}" in machine for k, v in caps.items())]
+    if "instruction set capped" in machine and not capped:
+        raise ValueError(f"{machine!r} names caps that are none of {sorted(ISA_CAPS)}")
+    return capped[0] if capped else "native"
+
+
+def results_of_sweep(folder: Path) -> tuple[str, list[tuple[str, int, str, list, str]]]:
+    """The machine (without its caps) and the (notebook, seed, instruction set, claims, error) of each job of a
+    sweep's folder or its kept records, as :func:`merge` takes them."""
+    manifest, found = sweep.read_manifest(folder), sweep.records(folder)
+    results, machines = [], set()
+    for key, entry in manifest["jobs"].items():
+        machines.add(entry["machine"].split("; instruction set capped")[0])
+        claims = found.get(entry["notebook"], {}).get(key, [])
+        error = entry["error"] or ("" if claims else "ran, but recorded no claims")
+        results.append((entry["notebook"], entry["seed"], isa_of(entry["machine"]), claims, error))
+    if len(machines) != 1:
+        raise ValueError(f"{folder}: its jobs ran on {len(machines)} machines ({sorted(machines)}); "
+                         "merge each machine's sweep on its own")
+    return machines.pop(), results
 
 
 def merge(record: dict, results: list[tuple[str, int, str, list[report.Claim], str]], machine: str) -> dict:
@@ -106,13 +133,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "spread")
     parser.add_argument("--machine", default=cpu_name(), help="names the runs in the record (default: the CPU's model)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "claims_spread.json")
+    parser.add_argument("--from-sweeps", nargs="+", type=Path, metavar="DIR", help="read these sweeps, run nothing")
     args = parser.parse_args(argv)
+    record = json.loads(args.json.read_text()) if args.json.exists() else {}
+    if args.from_sweeps:
+        for folder in args.from_sweeps:
+            machine, results = results_of_sweep(folder)
+            record.setdefault("isa", {}).update({isa: ISA_CAPS[isa] for _, _, isa, _, _ in results})
+            merge(record, results, machine)
+            commits = sorted({entry["commit"] for entry in sweep.read_manifest(folder)["jobs"].values()})
+            record.setdefault("sweeps", {})[folder.name] = {"commits": commits, "jobs": len(results)}
+        print_summary(record["chapters"])
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
+        return 0
     jobs = jobs_for(args.notebooks or list(chapters.available_notebooks()), sweep.seed_range(args.seeds), args.isa)
     folder = args.runs / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
     with sweep.ray_session(None, args.jobs, 0):
         results = results_of(jobs, sweep.run(jobs, folder, "quick"), folder)
-    record = json.loads(args.json.read_text()) if args.json.exists() else {}
     record.setdefault("isa", {}).update({name: ISA_CAPS[name] for name in args.isa})
     merge(record, results, args.machine)
     print_summary(record["chapters"])

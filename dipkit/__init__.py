@@ -1,7 +1,8 @@
 """dipkit: the small, tested helper package behind the dipkit book.
 
-One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images
-and benchmarks), ``generated`` (the datasets made by code), ``convert`` (numpy images to torch tensors),
+One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images,
+benchmarks and the readers of the papers' data), ``download`` (``dipkit data``: checked downloads),
+``generated`` (the datasets made by code), ``convert`` (numpy images to torch tensors),
 ``ops`` (forward operators y = T(x) + n, as torch modules), ``pyramid`` (the Laplacian pyramid:
 down/upsampling, bands, exact reconstruction), ``nets`` (the papers' architectures, one module per
 family, and the judges that score samples), ``dip`` (the Deep Image Prior loop), ``stopping`` (ES-WMV),
@@ -9,7 +10,7 @@ family, and the judges that score samples), ``dip`` (the Deep Image Prior loop),
 training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
 samples), ``plot``, ``report`` (claims: checks, directions, magnitudes), ``profiles`` (the profiles'
 files, and whether a run is at one's setting), ``chapters`` (the notebooks as jobs: catalogue, parameters,
-plan, execute), ``cli`` (``dipkit list | run | refresh | sweep``, argparse only) and ``sweep``
+plan, execute), ``cli`` (``dipkit list | run | refresh | sweep | data``, argparse only) and ``sweep``
 (notebooks x seeds on Ray).
 """
 

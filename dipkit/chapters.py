@@ -266,8 +266,13 @@ def keep_final_progress(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def machine() -> str:
-    """The CPU model and core count of this machine, and its GPU when CUDA sees one."""
+# the environment that makes torch's and NumPy's kernels compute as a CPU with fewer instructions would (TOOLING.md)
+ISA_CAP_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR", "NPY_DISABLE_CPU_FEATURES")
+
+
+def machine(env: dict[str, str] | None = None) -> str:
+    """The CPU model and core count of this machine, its GPU when CUDA sees one, and the instruction-set caps of
+    ``env`` (default: this process's environment), since a capped run computes as another kind of CPU."""
     model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -279,7 +284,9 @@ def machine() -> str:
 
     if torch.cuda.is_available():
         described += f"; GPU {torch.cuda.get_device_name(0)}"
-    return described
+    env = os.environ if env is None else env
+    caps = [f"{name}={env[name]}" for name in ISA_CAP_VARIABLES if env.get(name)]
+    return described + (f"; instruction set capped: {', '.join(caps)}" if caps else "")
 
 
 def commit() -> str:
@@ -373,7 +380,7 @@ def run(jobs: list[tuple[Path, dict]], profile: str, output_dir: Path, label: st
 def outcome(stem: str, seconds: float, device: str, claims_file: Path, output: Path, error: str) -> Outcome:
     """One row of the summary: the verdicts of the claims the run recorded, by kind."""
     claims = report.read(claims_file) if claims_file.exists() else []
-    return Outcome(stem, seconds, device, report.tally(claims), output, error)
+    return Outcome(stem, seconds, device, report.tally(claims, report.flagged(claims)), output, error)
 
 
 # the environment of a committed baseline's kernel (dipkit refresh) and of a sweep's jobs: one thread, no bars

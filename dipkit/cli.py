@@ -6,6 +6,8 @@
     dipkit list
     dipkit refresh --all          # re-execute the committed notebooks (the nbval baseline)
     dipkit sweep 00 03 --seeds 0-2   # notebooks x seeds on Ray (dipkit/sweep.py)
+    dipkit data list                 # the datasets, who uses them, and what is here (dipkit/download.py)
+    dipkit data fetch mnist cifar-10 # checked downloads into the data folder (dipkit/data.py)
 
 ``run`` executes with papermill into ``runs/<profile>/`` (never into ``notebooks/``; an earlier run
 there is moved to ``runs/<profile>/previous/``, not overwritten), several chapters side by side (``--jobs``),
@@ -89,7 +91,18 @@ def parser() -> argparse.ArgumentParser:
     refresh_parser.add_argument("--all", action="store_true")
     commands.add_parser("list", help="the chapters, their parameters (with the paper profile's) and the profiles")
     add_sweep_parser(commands)
+    add_data_parser(commands)
     return main_parser
+
+
+def add_data_parser(commands: argparse._SubParsersAction) -> None:
+    data = commands.add_parser("data", help="the papers' datasets: list, fetch (checked downloads), verify")
+    actions = data.add_subparsers(dest="data_command", required=True)
+    actions.add_parser("list", help="every dataset: what it is, who uses it, licence, size, whether it is here")
+    fetch = actions.add_parser("fetch", help="download into the data folder from the official source, checksummed")
+    fetch.add_argument("names", nargs="+", metavar="NAME")
+    verify = actions.add_parser("verify", help="re-check what is in the data folder against the checksums")
+    verify.add_argument("names", nargs="*", metavar="NAME", help="default: every dataset")
 
 
 def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
@@ -120,12 +133,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "sweep":
             return sweep.main(args, command)
+        if args.command == "data":
+            from dipkit import download  # imports the readers (scikit-image, pooch): only for this command
+
+            return download.main(args.data_command, getattr(args, "names", []))
         if args.command == "refresh":
             outcomes = refresh(args.notebooks, args.all)
         else:
             jobs = plan(args.notebooks, args.all, args.profile, args.device, args.parameter, args.overrides)
             outcomes = run(jobs, args.profile, args.output_dir, args.label, command, args.jobs)
-    except UsageError as error:
+    except (UsageError, ValueError) as error:  # ValueError: an unknown dataset name, with the accepted ones
         print(f"dipkit: error: {error}", file=sys.stderr)
         return 2
     print_table(outcomes)

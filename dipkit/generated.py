@@ -23,7 +23,7 @@ import numpy as np
 import skimage.data
 from skimage.transform import downscale_local_mean, rescale, resize
 
-from dipkit.data import PHOTO_SPLITS, natural_photo
+from dipkit.data import PHOTO_SPLITS, STREET_CLASSES, natural_photo
 
 Size = int | tuple[int, int]
 """An image size: a square's side, or ``(height, width)`` (CRN's Cityscapes scenes are 256 x 512)."""
@@ -139,8 +139,6 @@ def edge_pairs(split: str, count: int, size: Size = 32, seed: int = 0) -> tuple[
     return edges, crops
 
 
-STREET_CLASSES = ("sky", "building", "window", "vegetation", "road")
-"""The classes of :func:`street_scenes`, in label order."""
 
 STREET_CLASS_COLOURS = np.array([(0.35, 0.55, 0.95), (0.7, 0.25, 0.2), (0.1, 0.1, 0.3), (0.2, 0.7, 0.2),
                                  (0.5, 0.5, 0.5)])

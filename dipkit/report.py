@@ -18,12 +18,12 @@ import json
 import math
 import os
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 CLAIMS_DIR_ENV = "DIPKIT_CLAIMS_DIR"
 COMMITTED_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-SWEEPS_DIR = COMMITTED_DIR.parent / "benchmarks" / "results" / "sweeps"  # the committed sweeps' claims records
+SWEEPS_DIR = COMMITTED_DIR.parent / "benchmarks" / "results" / "sweeps"  # the committed quick sweeps' claims records
 METADATA_KEY = "dipkit_claims"  # where the record rides in the output's metadata (nbval and myst-nb ignore it)
 
 
@@ -40,6 +40,9 @@ around that figure), so "the semi-supervised GAN beats its baseline" and "its er
 two verdicts on one measured value, never one."""
 
 NOT_COMPARABLE = "not comparable at this profile"
+FALLBACK = " (fallback data)"
+"""Added to the profile of a run that asked for a dataset and read another (:func:`dipkit.data.fall_back`): its
+magnitudes are never compared with the paper's, whatever the notebook passed as ``comparable``."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,32 @@ class Claims:
     """The claims one chapter tests, in the order it tests them."""
 
     def __init__(self, chapter: str, profile: str, device: str) -> None:
-        self.chapter, self.profile, self.device = chapter, profile, str(device)
-        self.claims: dict[str, Claim] = {}
+        from dipkit import data  # here, not at the top: the command line imports this module without the readers
+
+        self.chapter, self.device, self._profile = chapter, str(device), profile
+        self._fallbacks = data.FALLBACKS
+        self._fallbacks_before = len(data.FALLBACKS)  # replaced before this run began: not this run's
+        self._claims: dict[str, Claim] = {}
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether a dataset this run asked for was replaced since it began (:func:`dipkit.data.fall_back`)."""
+        return len(self._fallbacks) > self._fallbacks_before
+
+    @property
+    def profile(self) -> str:
+        """The run's profile, "<profile> (fallback data)" once a dataset was replaced (:data:`FALLBACK`)."""
+        return self._profile + FALLBACK if self.fell_back else self._profile
+
+    @property
+    def claims(self) -> dict[str, Claim]:
+        """The claims by name, each under the run's profile now: on fallback data, no magnitude is comparable,
+        including those recorded before the data fell back."""
+        if not self.fell_back:
+            return dict(self._claims)
+        return {name: replace(claim, profile=self.profile, comparable=False, within_band=None,
+                              held=None if claim.kind == "magnitude" else claim.held)
+                for name, claim in self._claims.items()}
 
     def record(
         self, name: str, measured: float, held: bool | None = None, *, kind: str, tolerance: float | None = None,
@@ -120,7 +147,7 @@ class Claims:
         or with another seed may land from this value: read them off the claim's measured spread
         (``python -m benchmarks.claims_spread``), and use ``tolerance=0`` for a deterministic value.
         """
-        if name in self.claims:
+        if name in self._claims:
             raise ValueError(f"claim {name!r} is already recorded in {self.chapter}")
         if kind not in KINDS:
             raise ValueError(f"claim {name!r}: kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -154,6 +181,7 @@ class Claims:
             raise TypeError(f"claim {name!r}: with a band, comparable= must say (a bool) whether this run's profile "
                             "and data can be compared with the paper's")
         measured = round(float(measured), 4)
+        comparable = comparable and not self.fell_back
         within = None
         if has_band and comparable:
             within = bool(abs(measured - paper) <= (band or 0.0) + (band_rel or 0.0) * abs(paper))
@@ -163,23 +191,24 @@ class Claims:
             float(rtol or 0), kind, None if band is None else float(band),
             None if band_rel is None else float(band_rel), bool(comparable), within,
         )
-        self.claims[name] = claim
+        self._claims[name] = claim
         return claim
 
     def show(self) -> None:
         """Print the claims as a table with values rounded to two decimals (stable across runs), then the claims
-        whose verdict changed between the seeds of a committed sweep (:func:`seed_dependent`)."""
+        whose verdict changed between the committed sweeps' runs at this profile (:func:`seed_dependent`)."""
         print(format_table(list(self.claims.values())))
-        flagged = [name for name in self.claims if name in seed_dependent(self.chapter, SWEEPS_DIR)]
+        dependent = seed_dependent(self.chapter, sweeps_of(self.profile))
+        flagged = [name for name in self.claims if name in dependent]
         if flagged:
-            print("seed-dependent (its verdict changes between the seeds of a committed sweep, so it is not a result "
-                  "yet): " + ", ".join(flagged))
+            print("seed-dependent (its verdict changes between the seeds or instruction sets of the committed sweeps, "
+                  "so it is not a result yet): " + ", ".join(flagged))
 
     def record_dict(self) -> dict:
         return record_of(self.chapter, list(self.claims.values()))
 
     def summary(self) -> str:
-        counts = format_tally(tally(self.claims.values()))
+        counts = format_tally(tally(self.claims.values(), flagged(self.claims.values())))
         return f"claims record of {self.chapter}: {len(self.claims)} claims; {counts}"
 
     def save(self) -> None:
@@ -211,15 +240,17 @@ class Tally:
 
 def tally(claims, seed_dependent: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Tally]:
     """Verdicts by kind. ``seed_dependent``: (chapter, name) of the claims whose verdict changed between the
-    seeds of a sweep (:attr:`Spread.verdict_changes`): counted as such, never as held. A claim recorded before
-    kinds existed (``kind`` "") is not counted: its one verdict cannot be told apart."""
+    seeds of a sweep (:attr:`Spread.verdict_changes`): counted as such, never as held. A magnitude of a run on
+    fallback data (profile ending in :data:`FALLBACK`) is not comparable, whatever its record says. A claim
+    recorded before kinds existed (``kind`` "") is not counted: its one verdict cannot be told apart."""
     counts = {kind: Tally() for kind in KINDS}
     for claim in claims:
         if not claim.kind:
             continue
         verdicts = [] if claim.kind == "magnitude" else [(claim.kind, claim.held)]
         if claim.allowed_gap is not None:
-            verdicts.append(("magnitude", claim.within_band if claim.comparable else None))
+            comparable = claim.comparable and not claim.profile.endswith(FALLBACK)
+            verdicts.append(("magnitude", claim.within_band if comparable else None))
         for kind, verdict in verdicts:
             count = counts[kind]
             if verdict is None:
@@ -433,14 +464,29 @@ def spreads(runs: list[list[Claim]]) -> list[Spread]:
     ]
 
 
+def sweeps_of(profile: str) -> Path:
+    """Where a profile's committed sweeps are: :data:`SWEEPS_DIR` for the quick profile (its seed and
+    instruction-set sweeps), ``runs/<profile>/sweeps`` for the others (the evidence runs)."""
+    return SWEEPS_DIR if profile == "quick" else COMMITTED_DIR.parent / "runs" / profile / "sweeps"
+
+
 def seed_dependent(chapter: str, folder: Path = SWEEPS_DIR) -> set[str]:
-    """The claims of a chapter whose verdict changes between the seeds of a committed sweep (each sweep's
-    ``<chapter>/seed-<k>.claims.json``; override sets, in sub-folders, are not mixed): not results yet."""
-    flagged = set()
-    for sweep_folder in sorted(path for path in folder.glob("*") if (path / chapter).is_dir()):
-        runs = [read(path) for path in sorted((sweep_folder / chapter).glob("seed-*.claims.json"))]
-        flagged |= {s.name for s in spreads(runs) if s.verdict_changes}
-    return flagged
+    """The claims of a chapter whose verdict differs between any two runs of the committed sweeps in ``folder``,
+    pooled (each sweep's ``<chapter>/seed-<k>.claims.json``: the seeds, and the instruction sets of sweeps run
+    with a capped one; override sets, in sub-folders, are not mixed in): not results yet."""
+    runs = [read(path) for sweep_folder in sorted(folder.glob("*"))
+            for path in sorted((sweep_folder / chapter).glob("seed-*.claims.json"))]
+    return {s.name for s in spreads(runs) if s.verdict_changes}
+
+
+def flagged(claims) -> frozenset[tuple[str, str]]:
+    """(chapter, name) of the claims that are seed-dependent at their own run's profile, as :func:`tally` takes
+    them: a quick run's against the committed quick sweeps, an evidence run's against its profile's sweeps."""
+    claims = list(claims)
+    dependent = {(c.chapter, c.profile): set() for c in claims}
+    for chapter, profile in dependent:
+        dependent[(chapter, profile)] = seed_dependent(chapter, sweeps_of(profile))
+    return frozenset((c.chapter, c.name) for c in claims if c.name in dependent[(c.chapter, c.profile)])
 
 
 def format_spreads(rows: list[Spread]) -> str:

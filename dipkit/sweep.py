@@ -248,7 +248,8 @@ def to_do(jobs: list[Job], manifest: dict, folder: Path) -> list[Job]:
 def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0, command: str = "") -> dict:
     """Run the jobs as Ray tasks (``connect`` first), write each one's outputs as it finishes, and return the
     manifest; a failed job is recorded with its error and does not stop the others. Each job's entry records
-    the commit and the machine it ran on, the manifest every ``command`` that ran jobs into the folder."""
+    the commit and the machine it ran on (with the instruction-set caps of its kernel's environment), the
+    manifest every ``command`` that ran jobs into the folder."""
     import ray
     from tqdm import tqdm
 
@@ -258,7 +259,7 @@ def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0, co
                                                                                         time.gmtime()))
     if command:
         manifest["commands"] = [*manifest.get("commands", []), command]
-    origin = {"commit": chapters.commit(), "machine": chapters.machine()}
+    commit = chapters.commit()
     task = ray.remote(num_cpus=1, num_gpus=gpus_per_job, max_retries=0)(execute_job)
     pending = {task.remote(job.source.read_text(), job.source.stem, job.parameters, job.env): job for job in jobs}
     started = time.perf_counter()
@@ -270,7 +271,8 @@ def run(jobs: list[Job], folder: Path, profile: str, gpus_per_job: float = 0, co
                 result = ray.get(finished[0])
             except ray.exceptions.RayError as error:  # the worker died (out of memory, killed)
                 result = {"notebook": None, "claims": None, "seconds": 0.0, "error": last_lines(str(error))}
-            save(job, {**result, **origin}, folder, manifest)
+            save(job, {**result, "commit": commit, "machine": chapters.machine({**os.environ, **job.env})}, folder,
+                 manifest)
             if result["error"]:
                 bar.write(f"FAILED {job.source.stem} seed {job.seed}: {result['error'].splitlines()[-1]}")
             bar.update(1)

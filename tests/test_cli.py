@@ -144,6 +144,8 @@ def test_label_puts_the_run_in_its_own_folder_with_its_run_record(book, capsys):
     assert record["parameters"] == {"size": 6, "rate": 0.01, "profile": "paper", "device": "cpu"}
     assert record["error"] == "" and record["wall_seconds"] > 0 and f"{os.cpu_count()} cores" in record["machine"]
     assert record["commit"] == "unknown" or len(record["commit"].split("+")[0]) == 40
+    assert "capped" not in chapters.machine({}) and chapters.machine({"MKL_CBWR": "AVX2", "MKL_X": "1"}).endswith(
+        "; instruction set capped: MKL_CBWR=AVX2")
     assert cli.main(["run", "00", "--label", "../up", "--output-dir", str(runs)]) == 2
     assert "bad --label '../up'" in capsys.readouterr().err
 

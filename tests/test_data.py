@@ -153,7 +153,7 @@ def test_mnist_is_read_from_the_mirror_only(monkeypatch, tmp_path):
     with pytest.raises(data.DataUnavailableError, match="'mnist' is not at .*MNIST: get it from https://"):
         data.mnist()
     (tmp_path / "MNIST").mkdir()  # there, but torchvision finds none of its files: still no download
-    with pytest.raises(data.DataUnavailableError, match="MNIST in .* is unreadable .*never downloads"):
+    with pytest.raises(data.DataUnavailableError, match="MNIST in .* is unreadable .*run: dipkit data fetch mnist"):
         data.mnist()
 
 
@@ -203,6 +203,12 @@ def test_every_dataset_is_well_formed():
             assert entry.folder is None, name
         if entry.checksums:
             assert (Path(data.__file__).parent / entry.checksums).is_file(), name
+        assert entry.used_by and entry.licence and entry.size, name  # what `dipkit data list` shows of each
+        if entry.source == "DIPKIT_DATA":
+            assert entry.layout and (entry.files or entry.checksums or entry.manual), name
+        for remote in entry.files:
+            assert remote.url.startswith(("https://", "http://")) and remote.checksum_source, name
+            assert (remote.into or remote.filename.endswith((".tar.gz", ".tgz", ".zip"))), name
     assert data.dataset("mnist").folder == "MNIST"  # torchvision's layout fixes this name
     assert data.dataset("div2k").url == "https://data.vision.ee.ethz.ch/cvl/DIV2K/"
 
@@ -214,6 +220,11 @@ def test_a_malformed_dataset_is_refused():
         data.Dataset("x", "a set", "DIPKIT_DATA", folder="x")
     with pytest.raises(ValueError, match="a folder goes with, and only with"):
         data.Dataset("x", "a set", "wheel", folder="x")
+    with pytest.raises(ValueError, match="needs files to fetch or manual steps"):
+        data.Dataset("x", "a set", "DIPKIT_DATA", folder="x", url="https://x")
+    with pytest.raises(ValueError, match="'sha256:<hex>' or 'md5:<hex>'"):
+        data.Dataset("x", "a set", "DIPKIT_DATA", folder="x", url="https://x",
+                     files=(data.Remote("https://x/x.zip", "0123abcd", "made up"),))
 
 
 def test_unknown_dataset_lists_the_names():

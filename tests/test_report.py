@@ -289,5 +289,76 @@ def test_seed_dependent_names_the_claims_whose_verdict_changes_between_a_sweeps_
     assert report.seed_dependent("98_unswept", tmp_path) == set()
     monkeypatch.setattr(report, "SWEEPS_DIR", tmp_path)
     make_claims().show()
-    assert capsys.readouterr().out.splitlines()[-1] == ("seed-dependent (its verdict changes between the seeds of a "
-                                                        "committed sweep, so it is not a result yet): sr/rate")
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "seed-dependent (its verdict changes between the seeds or instruction sets of the committed sweeps, so it "
+        "is not a result yet): sr/rate")
+
+
+def test_seed_dependent_pools_the_sweeps_so_a_verdict_that_changes_only_between_instruction_sets_is_flagged(
+        tmp_path, monkeypatch, capsys):
+    for sweep_id, gain in (("seeds", 4.0), ("seeds", 5.0), ("capped-isa", 2.0)):
+        folder = tmp_path / sweep_id / "99_test"
+        folder.mkdir(parents=True, exist_ok=True)
+        report.write(claims_list(gain=gain), folder / f"seed-{len(list(folder.iterdir()))}.claims.json")
+    assert report.seed_dependent("99_test", tmp_path / "missing") == set()
+    assert report.seed_dependent("99_test", tmp_path) == {"denoising/gain"}  # held in one sweep, not in the other
+    monkeypatch.setattr(report, "SWEEPS_DIR", tmp_path)
+    quick = make_claims()
+    assert report.flagged(quick.claims.values()) == {("99_test", "denoising/gain")}
+    quick.save()  # the summary never counts it as held
+    assert "directions 0/2 held (1 seed-dependent)" in capsys.readouterr().out
+    evidence = report.Claims("99_test", profile="long", device="cpu")  # judged against runs/long/sweeps, not these
+    evidence.record("denoising/gain", 4.0, True, kind="direction", tolerance=0.5)
+    assert report.flagged(evidence.claims.values()) == frozenset()
+    assert report.sweeps_of("long") == report.COMMITTED_DIR.parent / "runs" / "long" / "sweeps"
+
+
+@pytest.fixture
+def fallbacks(monkeypatch):
+    """A fresh log of the datasets this process replaced (dipkit.data.fall_back writes it)."""
+    from dipkit import data
+
+    monkeypatch.setattr(data, "FALLBACKS", [])
+    return data
+
+
+def test_a_run_whose_data_fell_back_is_recorded_as_such_and_compares_no_magnitude(fallbacks, capsys):
+    claims = report.Claims("03_x", "paper", "cpu")
+    early = claims.record("early/size", 2.1, kind="magnitude", paper=2.0, band=0.5, comparable=True, tolerance=0)
+    assert (claims.profile, early.within_band) == ("paper", True)  # before: a paper-scale magnitude
+    fallbacks.fall_back("mnist", fallbacks.DataUnavailableError("'mnist' is not at /x/MNIST"), "scikit-learn's digits")
+    assert capsys.readouterr().out == "'mnist' is not at /x/MNIST; using scikit-learn's digits\n"
+    late = claims.record("late/size", 2.1, kind="magnitude", paper=2.0, band=0.5, comparable=True, tolerance=0)
+    beats = claims.record("late/beats", 2.1, True, kind="direction", paper=2.0, band=0.5, comparable=True, tolerance=0)
+    assert claims.profile == "paper (fallback data)"
+    assert (late.held, late.within_band, late.verdict, beats.held, beats.against_paper) == (
+        None, None, report.NOT_COMPARABLE, True, report.NOT_COMPARABLE)
+    saved = report.claims_of(claims.record_dict())
+    assert {c.profile for c in saved} == {"paper (fallback data)"}
+    assert [(c.name, c.comparable, c.within_band) for c in saved][0] == ("early/size", False, None)  # restamped
+    counts = report.tally(saved)
+    assert counts["magnitude"] == report.Tally(not_comparable=3) and counts["direction"] == report.Tally(held=1)
+
+
+def test_a_fallback_before_the_run_began_is_not_this_runs(fallbacks):
+    fallbacks.FALLBACKS.append("mnist")  # another notebook's, earlier in this process
+    claims = report.Claims("03_x", "paper", "cpu")
+    claim = claims.record("size", 2.1, kind="magnitude", paper=2.0, band=0.5, comparable=True, tolerance=0)
+    assert (claims.profile, claim.within_band) == ("paper", True)
+
+
+def test_tally_never_counts_a_fallback_runs_magnitude_whatever_its_record_says():
+    """A record edited, or written by another tool, that calls a run on stand-in data comparable: still n/c."""
+    claim = report.Claims("03_x", "paper", "cpu").record(
+        "size", 2.1, kind="magnitude", paper=2.0, band=0.5, comparable=True, tolerance=0)
+    assert report.tally([claim])["magnitude"] == report.Tally(held=1)
+    fallback = replace(claim, profile="paper" + report.FALLBACK)
+    assert report.tally([fallback])["magnitude"] == report.Tally(not_comparable=1)
+
+
+def test_labelled_digits_records_its_fallback_in_the_claims(fallbacks, monkeypatch, tmp_path):
+    monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))  # no MNIST there
+    claims = report.Claims("04_x", "paper", "cpu")
+    used, _ = fallbacks.labelled_digits("mnist")
+    assert used == "digits" and fallbacks.FALLBACKS == ["mnist"] and claims.profile == "paper (fallback data)"
+    assert report.Claims("04_x", "paper", "cpu").profile == "paper"  # the next run starts clean

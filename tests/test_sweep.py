@@ -181,9 +181,22 @@ def test_claims_spread_runs_its_seeds_and_instruction_sets_as_one_sweep(book, ra
     argv = ["00", "--seeds", "0", "--isa", "sse41", "--runs", str(book / "spread"), "--json", str(record),
             "--machine", "test"]
     assert claims_spread.main(argv) == 0
+    (manifest,) = [sweep.read_manifest(folder) for folder in (book / "spread").iterdir()]
+    assert manifest["jobs"]["sse41/00_tiny/seed-0"]["machine"].endswith(
+        "; instruction set capped: ATEN_CPU_CAPABILITY=default, ONEDNN_MAX_CPU_ISA=SSE41, MKL_CBWR=COMPATIBLE, "
+        "NPY_DISABLE_CPU_FEATURES=X86_V3 X86_V4 AVX512_ICL AVX512_SPR")  # the job's caps, not the driver's
     chapter = json.loads(record.read_text())["chapters"]["00_tiny"]
     assert chapter["runs"] == {"test, sse41, seed 0": {"size/plus_seed/is_even": [8, True]}}
     assert chapter["claims"]["size/plus_seed/is_even"]["spread"] == 0
+    (folder,) = (book / "spread").iterdir()  # the same runs, read back from the sweep instead of run again
+    assert claims_spread.main(["--from-sweeps", str(folder), "--json", str(book / "read.json")]) == 0
+    read = json.loads((book / "read.json").read_text())
+    assert read["chapters"]["00_tiny"]["runs"] == {f"{chapters.machine({})}, sse41, seed 0": {
+        "size/plus_seed/is_even": [8, True]}}
+    assert read["sweeps"][folder.name]["jobs"] == 1 and read["isa"] == {"sse41": claims_spread.ISA_CAPS["sse41"]}
+    assert claims_spread.isa_of("AMD EPYC, 2 cores") == "native"
+    with pytest.raises(ValueError, match="names caps that are none of"):
+        claims_spread.isa_of("AMD EPYC, 2 cores; instruction set capped: MKL_CBWR=AVX512")
 
 
 def test_a_changed_profile_makes_its_committed_runs_stale(book, ray_cluster, monkeypatch):
