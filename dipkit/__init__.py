@@ -1,7 +1,8 @@
 """dipkit: the small, tested helper package behind the dipkit book.
 
-One module per concern: ``repro`` (seeds, threads, device), ``data`` (the dataset registry, images,
-benchmarks and the readers of the papers' data), ``download`` (``dipkit data``: checked downloads),
+One module per concern: ``repro`` (seeds, threads, device), ``datasets`` (the dataset registry),
+``data`` (the readers: images, benchmarks, digits, MNIST, CIFAR-10), ``paired`` (the readers of facades,
+Cityscapes and CUB), ``download`` (``dipkit data``: checked downloads),
 ``generated`` (the datasets made by code), ``convert`` (numpy images to torch tensors),
 ``ops`` (forward operators y = T(x) + n, as torch modules), ``pyramid`` (the Laplacian pyramid:
 down/upsampling, bands, exact reconstruction), ``nets`` (the papers' architectures, one module per

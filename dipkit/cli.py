@@ -7,7 +7,7 @@
     dipkit refresh --all          # re-execute the committed notebooks (the nbval baseline)
     dipkit sweep 00 03 --seeds 0-2   # notebooks x seeds on Ray (dipkit/sweep.py)
     dipkit data list                 # the datasets, who uses them, and what is here (dipkit/download.py)
-    dipkit data fetch mnist cifar-10 # checked downloads into the data folder (dipkit/data.py)
+    dipkit data fetch mnist cifar-10 # checked downloads of the registry (dipkit/datasets.py)
 
 ``run`` executes with papermill into ``runs/<profile>/`` (never into ``notebooks/``; an earlier run
 there is moved to ``runs/<profile>/previous/``, not overwritten), several chapters side by side (``--jobs``),

@@ -1,7 +1,7 @@
 """``dipkit data list|fetch|verify``: the papers' datasets from their official sources, checked, into the data folder.
 
-:func:`fetch` downloads a registered dataset's files (:attr:`dipkit.data.Dataset.files`) into a staging folder
-beside its destination in the data folder (:func:`dipkit.data.data_root`; ``.<folder>.fetch-*``), checks each
+:func:`fetch` downloads a registered dataset's files (:attr:`dipkit.datasets.Dataset.files`) into a staging folder
+beside its destination in the data folder (:func:`dipkit.datasets.data_root`; ``.<folder>.fetch-*``), checks each
 against its checksum (pooch), unpacks it there, writes a manifest of every unpacked file's sha256 and only then
 renames the folder into place: a failure at any step (no network, a wrong checksum, a download cut short) leaves
 nothing where a reader looks. A file with no checksum to hold it to is not installed at all. :func:`check`
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pooch
 
-from dipkit import data
-from dipkit.data import DATASETS, Dataset, DataUnavailableError, Remote
+from dipkit import data, datasets
+from dipkit.datasets import DATASETS, Dataset, DataUnavailableError, Remote
 from dipkit.report import text_table
 
 MANIFEST = ".dipkit-manifest.json"
@@ -77,7 +77,7 @@ def check(name: str, registry: dict[str, Dataset] = DATASETS) -> Check:
     entry = _entry(name, registry)
     if entry.folder is None:  # in a wheel, or made by code
         return Check(name, "in the wheel" if entry.source == "wheel" else "made by code")
-    folder = data.data_root() / entry.folder
+    folder = datasets.data_root() / entry.folder
     if not folder.is_dir():
         return Check(name, "missing", f"no {folder}")
     expected = _expected(entry, folder)
@@ -97,7 +97,7 @@ def _by_hand(entry: Dataset) -> str:
     if entry.manual:
         return entry.manual
     urls = ", ".join(f"{remote.url} ({remote.checksum or 'no checksum'})" for remote in entry.files)
-    return f"download {urls} by hand and unpack each so that ${data.DATA_ENV}/{entry.folder}/ holds {entry.layout}"
+    return f"download {urls} by hand and unpack each so that ${datasets.DATA_ENV}/{entry.folder}/ holds {entry.layout}"
 
 
 def _unpack(archive: Path, into: Path) -> None:
@@ -153,7 +153,7 @@ def fetch(name: str, registry: dict[str, Dataset] = DATASETS) -> Check:
     entry = _entry(name, registry)
     if entry.folder is None:  # in a wheel, or made by code
         return check(name, registry)
-    root = data.data_root()
+    root = datasets.data_root()
     destination = root / entry.folder
     if destination.exists():
         found = check(name, registry)
@@ -191,9 +191,9 @@ def quick_state(entry: Dataset) -> str:
     if entry.folder is None:  # in a wheel, or made by code
         return "in the wheel" if entry.source == "wheel" else "made by code"
     try:
-        folder = data.data_root() / entry.folder
+        folder = datasets.data_root() / entry.folder
     except DataUnavailableError:
-        return f"missing ({data.DATA_ENV} not set)"
+        return f"missing ({datasets.DATA_ENV} not set)"
     if not folder.is_dir():
         return "missing"
     return "fetched, verified then" if (folder / MANIFEST).is_file() else "present, not verified"

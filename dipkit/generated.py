@@ -9,7 +9,7 @@
 * :func:`captioned_shapes`: one coloured shape per image with captions that name it, the text-to-image
   chapter's data (chapter 08).
 
-Each is registered in :data:`dipkit.data.DATASETS` (source ``"generated"``) and follows from its
+Each is registered in :data:`dipkit.datasets.DATASETS` (source ``"generated"``) and follows from its
 arguments alone: the same split, count, size and seed give the same arrays.
 """
 
@@ -23,7 +23,8 @@ import numpy as np
 import skimage.data
 from skimage.transform import downscale_local_mean, rescale, resize
 
-from dipkit.data import PHOTO_SPLITS, STREET_CLASSES, natural_photo
+from dipkit.data import PHOTO_SPLITS, natural_photo
+from dipkit.paired import STREET_CLASSES
 
 Size = int | tuple[int, int]
 """An image size: a square's side, or ``(height, width)`` (CRN's Cityscapes scenes are 256 x 512)."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dipkit import data, generated
+from dipkit import data, datasets, generated
 
 MIRROR = Path(os.environ["DIPKIT_DATA"]) / "dip-release"  # the DIP release (conftest.py: ../shared/data)
 
@@ -193,8 +193,8 @@ def test_labelled_digits_falls_back_to_digits_without_mnist(monkeypatch, tmp_pat
 
 
 def test_every_dataset_is_well_formed():
-    assert {"skimage", "digits", "mnist", "dip-release", "div2k"} <= set(data.DATASETS)
-    for name, entry in data.DATASETS.items():
+    assert {"skimage", "digits", "mnist", "dip-release", "div2k"} <= set(datasets.DATASETS)
+    for name, entry in datasets.DATASETS.items():
         assert entry.name == name and entry.description
         assert entry.source in ("wheel", "generated", "DIPKIT_DATA")
         if entry.source == "DIPKIT_DATA":
@@ -202,50 +202,50 @@ def test_every_dataset_is_well_formed():
         else:
             assert entry.folder is None, name
         if entry.checksums:
-            assert (Path(data.__file__).parent / entry.checksums).is_file(), name
+            assert (Path(datasets.__file__).parent / entry.checksums).is_file(), name
         assert entry.used_by and entry.licence and entry.size, name  # what `dipkit data list` shows of each
         if entry.source == "DIPKIT_DATA":
             assert entry.layout and (entry.files or entry.checksums or entry.manual), name
         for remote in entry.files:
             assert remote.url.startswith(("https://", "http://")) and remote.checksum_source, name
             assert (remote.into or remote.filename.endswith((".tar.gz", ".tgz", ".zip"))), name
-    assert data.dataset("mnist").folder == "MNIST"  # torchvision's layout fixes this name
-    assert data.dataset("div2k").url == "https://data.vision.ee.ethz.ch/cvl/DIV2K/"
+    assert datasets.dataset("mnist").folder == "MNIST"  # torchvision's layout fixes this name
+    assert datasets.dataset("div2k").url == "https://data.vision.ee.ethz.ch/cvl/DIV2K/"
 
 
 def test_a_malformed_dataset_is_refused():
     with pytest.raises(ValueError, match="accepted: wheel, generated, DIPKIT_DATA"):
-        data.Dataset("x", "a set", "internet")
+        datasets.Dataset("x", "a set", "internet")
     with pytest.raises(ValueError, match="needs the URL"):
-        data.Dataset("x", "a set", "DIPKIT_DATA", folder="x")
+        datasets.Dataset("x", "a set", "DIPKIT_DATA", folder="x")
     with pytest.raises(ValueError, match="a folder goes with, and only with"):
-        data.Dataset("x", "a set", "wheel", folder="x")
+        datasets.Dataset("x", "a set", "wheel", folder="x")
     with pytest.raises(ValueError, match="needs files to fetch or manual steps"):
-        data.Dataset("x", "a set", "DIPKIT_DATA", folder="x", url="https://x")
+        datasets.Dataset("x", "a set", "DIPKIT_DATA", folder="x", url="https://x")
     with pytest.raises(ValueError, match="'sha256:<hex>' or 'md5:<hex>'"):
-        data.Dataset("x", "a set", "DIPKIT_DATA", folder="x", url="https://x",
-                     files=(data.Remote("https://x/x.zip", "0123abcd", "made up"),))
+        datasets.Dataset("x", "a set", "DIPKIT_DATA", folder="x", url="https://x",
+                     files=(datasets.Remote("https://x/x.zip", "0123abcd", "made up"),))
 
 
 def test_unknown_dataset_lists_the_names():
     with pytest.raises(ValueError, match="unknown dataset 'imagenet'; accepted: skimage, photo-crops, digits, mnist"):
-        data.dataset("imagenet")
+        datasets.dataset("imagenet")
     with pytest.raises(ValueError, match="accepted: skimage"):
-        data.local_folder("imagenet")
+        datasets.local_folder("imagenet")
 
 
 def test_local_folder(monkeypatch, tmp_path):
     (tmp_path / "DIV2K").mkdir()
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
-    assert data.local_folder("div2k") == tmp_path / "DIV2K"
+    assert datasets.local_folder("div2k") == tmp_path / "DIV2K"
     with pytest.raises(ValueError, match="'skimage' has source 'wheel'"):
-        data.local_folder("skimage")
+        datasets.local_folder("skimage")
 
 
 def test_local_folder_without_the_variable_says_what_to_do(monkeypatch):
     monkeypatch.delenv("DIPKIT_DATA", raising=False)
     with pytest.raises(data.DataUnavailableError) as error:
-        data.local_folder("div2k")
+        datasets.local_folder("div2k")
     message = str(error.value)
     assert "'div2k'" in message and "$DIPKIT_DATA/DIV2K" in message and "DIPKIT_DATA is not set" in message
     assert "https://data.vision.ee.ethz.ch/cvl/DIV2K/" in message and "set DIPKIT_DATA to the fold" in message
@@ -254,12 +254,12 @@ def test_local_folder_without_the_variable_says_what_to_do(monkeypatch):
 def test_local_folder_missing_names_the_path_and_url(monkeypatch, tmp_path):
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
     with pytest.raises(data.DataUnavailableError) as error:
-        data.local_folder("div2k")
+        datasets.local_folder("div2k")
     message = str(error.value)
     assert f"'div2k' is not at {tmp_path / 'DIV2K'}:" in message and "https://data.vision.ee.ethz" in message
     assert "looks like the dip-release folder" not in message
     with pytest.raises(data.DataUnavailableError, match="leave DIPKIT_DATA unset to download it checked"):
-        data.local_folder("dip-release")
+        datasets.local_folder("dip-release")
 
 
 def test_local_folder_spots_the_old_layout(monkeypatch, tmp_path):
@@ -268,10 +268,10 @@ def test_local_folder_spots_the_old_layout(monkeypatch, tmp_path):
     (old / "Denoising").mkdir()
     monkeypatch.setenv("DIPKIT_DATA", str(old))
     with pytest.raises(data.DataUnavailableError) as error:
-        data.local_folder("dip-release")
+        datasets.local_folder("dip-release")
     assert f"point DIPKIT_DATA at its parent ({tmp_path.resolve()})" in str(error.value)
     (tmp_path / "dip-release" / "MNIST").mkdir()  # the old layout held MNIST inside: still read there
-    assert data.local_folder("mnist") == old / "MNIST"
+    assert datasets.local_folder("mnist") == old / "MNIST"
 
 
 def test_photos_reads_a_folder_sorted_as_uint8(monkeypatch, tmp_path):

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from dipkit import cli, data, download
-from dipkit.data import Dataset, DataUnavailableError, Remote
+from dipkit import cli, datasets, download
+from dipkit.datasets import Dataset, DataUnavailableError, Remote
 
 
 def tar_gz(members: dict[str, bytes]) -> bytes:
@@ -256,7 +256,7 @@ def test_data_list_shows_every_dataset_with_its_licence_size_and_state(root, cap
     header = out.splitlines()[0].split()
     assert header[:2] == ["dataset", "used"] and header[-1] == "here"
     rows = {line.split()[0]: line for line in out.split("\n\n")[0].splitlines()[2:]}
-    assert list(rows) == list(data.DATASETS)
+    assert list(rows) == list(datasets.DATASETS)
     assert rows["mnist"].endswith("present, not verified") and rows["cifar-10"].endswith("missing")
     assert "163 MB" in rows["cifar-10"] and "academic research only" in rows["div2k"]
     assert rows["digits"].endswith("in the wheel") and rows["street-scenes"].endswith("made by code")

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dipkit import data, generated, losses, pyramid
+from dipkit import data, datasets, generated, losses, pyramid
 from dipkit.nets import count_parameters
 from dipkit.nets.lapgan import (
     BandDiscriminator,
@@ -163,4 +163,6 @@ def test_cifar10_is_never_downloaded(monkeypatch, tmp_path):
     monkeypatch.setenv("DIPKIT_DATA", str(tmp_path))
     with pytest.raises(data.DataUnavailableError, match="'cifar-10' is not at .*cifar-10-batches-py"):
         data.cifar10()
-    assert data.dataset("cifar-10").url == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    entry = datasets.dataset("cifar-10")  # the page to read, and the archive `dipkit data fetch` checks by its md5
+    assert entry.url == "https://www.cs.toronto.edu/~kriz/cifar.html"
+    assert [remote.url for remote in entry.files] == ["https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"]

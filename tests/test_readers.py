@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dipkit import data
-from dipkit.data import DataUnavailableError
+from dipkit import data, paired
+from dipkit.datasets import DataUnavailableError
 from dipkit.generated import STREET_CLASSES
 
 
@@ -53,7 +53,7 @@ def test_facades_reads_the_label_side_as_cmp_classes_in_file_number_order(root):
     for number in (10, 2, 1):
         pairs[number] = facade_pair(number)
         save(pairs[number][0], root / "facades" / "train" / f"{number}.jpg", quality=95)
-    photos, labels = data.facades("train")
+    photos, labels = paired.facades("train")
     assert photos.shape == (3, 256, 256, 3) and photos.dtype == np.uint8
     assert labels.shape == (3, 256, 256) and labels.dtype == np.int64
     for index, number in enumerate((1, 2, 10)):  # numbers, not text order
@@ -61,27 +61,27 @@ def test_facades_reads_the_label_side_as_cmp_classes_in_file_number_order(root):
         assert (labels[index] == expected).mean() > 0.99  # JPEG rings at the edges only
         assert (labels[index][45:95, 65:115] == 2).all() and (labels[index][210:, :] == 11).all()
         assert np.abs(photos[index, :, :248].astype(int) - pairs[number][0][:, :248]).max() <= 3  # the left half
-    assert data.CMP_CLASSES[2] == "window" and data.CMP_CLASSES[11] == "shop"
+    assert paired.CMP_CLASSES[2] == "window" and paired.CMP_CLASSES[11] == "shop"
 
 
 def test_facades_refuses_a_broken_copy(root):
     folder = root / "facades" / "val"
     folder.mkdir(parents=True)
     with pytest.raises(DataUnavailableError, match="no jpg pairs in .*val"):
-        data.facades("val")
+        paired.facades("val")
     save(facade_pair(0)[0][:, :256], folder / "1.jpg")
     with pytest.raises(DataUnavailableError, match="1.jpg is 256x256, not pix2pix's 512x256 photo | label pair"):
-        data.facades("val")
+        paired.facades("val")
     pair = facade_pair(0)[0]
     save(np.concatenate([pair[:, 256:], pair[:, :256]], axis=1), folder / "1.jpg")  # halves swapped
     with pytest.raises(DataUnavailableError, match="its right half is no CMP label map"):
-        data.facades("val")
+        paired.facades("val")
     save(pair, folder / "1.jpg")
     truncate(folder / "1.jpg")
     with pytest.raises(DataUnavailableError, match="1.jpg is missing or corrupt .*dipkit data fetch facades"):
-        data.facades("val")
+        paired.facades("val")
     with pytest.raises(ValueError, match="accepted: train, val, test"):
-        data.facades("validation")
+        paired.facades("validation")
 
 
 # ------------------------------------------------------------------ Cityscapes
@@ -107,34 +107,34 @@ def cityscape(root) -> np.ndarray:
 
 def test_cityscapes_maps_label_ids_to_the_street_classes(root):
     cityscape(root)
-    photos, labels = data.cityscapes("train")
+    photos, labels = paired.cityscapes("train")
     assert photos.shape == (1, 8, 16, 3) and (photos == 90).all()
     assert labels.shape == (1, 8, 16) and labels.dtype == np.int64
     assert labels[0, 0, 0] == STREET_CLASSES.index("sky") and labels[0, 3, 0] == STREET_CLASSES.index("building")
     assert (labels[0, 2:4, 12:] == STREET_CLASSES.index("building")).all()  # a wall is building
     assert (labels[0, 5] == STREET_CLASSES.index("vegetation")).all()  # terrain too
     assert (labels[0, 6:] == STREET_CLASSES.index("road")).all()  # and a sidewalk is road
-    assert (labels[0, 4, 3:6] == data.IGNORE).all()  # a car is none of the chapter's classes
-    assert "window" not in data.CITYSCAPES_STREET_IDS  # Cityscapes labels no windows
-    _, small = data.cityscapes("train", size=4)
+    assert (labels[0, 4, 3:6] == paired.IGNORE).all()  # a car is none of the chapter's classes
+    assert "window" not in paired.CITYSCAPES_STREET_IDS  # Cityscapes labels no windows
+    _, small = paired.cityscapes("train", size=4)
     assert small.shape == (1, 4, 4) and set(np.unique(small)) <= {-1, 0, 1, 3, 4}
 
 
 def test_cityscapes_refuses_a_broken_copy(root):
     with pytest.raises(DataUnavailableError, match="Cityscapes needs an account"):
-        data.cityscapes("train")
+        paired.cityscapes("train")
     ids = cityscape(root)
     ids[0, 0] = 40
     save(ids, root / "cityscapes" / CITY)
     with pytest.raises(DataUnavailableError, match="largest id 40 .*ids are 0-33"):
-        data.cityscapes("train")
+        paired.cityscapes("train")
     truncate(root / "cityscapes" / CITY)
     with pytest.raises(DataUnavailableError, match="labelIds.png is missing or corrupt"):
-        data.cityscapes("train")
+        paired.cityscapes("train")
     cityscape(root)
     (root / "cityscapes" / PHOTO).unlink()
     with pytest.raises(DataUnavailableError, match="has no photo: .*leftImg8bit.png is missing"):
-        data.cityscapes("train")
+        paired.cityscapes("train")
 
 
 # ------------------------------------------------------------------ CUB-200-2011 and Reed et al.'s captions
@@ -158,30 +158,30 @@ def cub(root, captions: int = 10) -> None:
 
 def test_cub_birds_reads_photos_captions_and_the_class_disjoint_split(root):
     cub(root)
-    images, captions, species = data.cub_birds("trainval", size=16)
+    images, captions, species = paired.cub_birds("trainval", size=16)
     assert images.shape == (2, 16, 16, 3) and images.dtype == np.uint8
     assert species.tolist() == [0, 0] and abs(int(images[1].mean()) - 150) <= 2  # photos 1 and 3, in order
     assert captions[1] == tuple(f"bird 3 caption {k}" for k in range(10))
-    images, captions, species = data.cub_birds("test", size=16)
+    images, captions, species = paired.cub_birds("test", size=16)
     assert species.tolist() == [1] and captions[0][0] == "bird 2 caption 0" and abs(int(images.mean()) - 100) <= 2
-    assert len(data.cub_birds("trainval", size=16, limit=1)[1]) == 1
+    assert len(paired.cub_birds("trainval", size=16, limit=1)[1]) == 1
 
 
 def test_cub_birds_refuses_a_broken_copy(root):
     with pytest.raises(DataUnavailableError, match="'cub-200-2011' is not at"):
-        data.cub_birds()
+        paired.cub_birds()
     cub(root, captions=9)
     with pytest.raises(DataUnavailableError, match="holds 9 captions, not Reed et al.'s 10: the captions are on Goog"):
-        data.cub_birds()
+        paired.cub_birds()
     cub(root)
     (root / "CUB_200_2011" / "images" / f"{BIRDS[3]}.jpg").unlink()
     with pytest.raises(DataUnavailableError, match="Albatross_0002_55.jpg is missing or corrupt"):
-        data.cub_birds()
+        paired.cub_birds()
     (root / "cub_icml" / "testclasses.txt").unlink()
     with pytest.raises(DataUnavailableError, match="class or image list is unreadable"):
-        data.cub_birds("test")
+        paired.cub_birds("test")
     with pytest.raises(ValueError, match="accepted: trainval, test"):
-        data.cub_birds("train")
+        paired.cub_birds("train")
 
 
 # ------------------------------------------------------------------ CIFAR-10 and MNIST, the readers that existed
