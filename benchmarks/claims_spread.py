@@ -63,9 +63,9 @@ def isa_of(machine: str) -> str:
     return capped[0] if capped else "native"
 
 
-def results_of_sweep(folder: Path) -> tuple[str, list[tuple[str, int, str, list, str]]]:
-    """The machine (without its caps) and the (notebook, seed, instruction set, claims, error) of each job of a
-    sweep's folder or its kept records, as :func:`merge` takes them."""
+def results_of_sweep(folder: Path) -> tuple[str, list[str], list[tuple[str, int, str, list, str]]]:
+    """The machine (without its caps), the commits its jobs ran at, and the (notebook, seed, instruction set,
+    claims, error) of each job of a sweep's folder or its kept records, as :func:`merge` takes them."""
     manifest, found = sweep.read_manifest(folder), sweep.records(folder)
     results, machines = [], set()
     for key, entry in manifest["jobs"].items():
@@ -76,7 +76,7 @@ def results_of_sweep(folder: Path) -> tuple[str, list[tuple[str, int, str, list,
     if len(machines) != 1:
         raise ValueError(f"{folder}: its jobs ran on {len(machines)} machines ({sorted(machines)}); "
                          "merge each machine's sweep on its own")
-    return machines.pop(), results
+    return machines.pop(), sorted({entry["commit"] for entry in manifest["jobs"].values()}), results
 
 
 def merge(record: dict, results: list[tuple[str, int, str, list[report.Claim], str]], machine: str) -> dict:
@@ -138,10 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     record = json.loads(args.json.read_text()) if args.json.exists() else {}
     if args.from_sweeps:
         for folder in args.from_sweeps:
-            machine, results = results_of_sweep(folder)
+            machine, commits, results = results_of_sweep(folder)
             record.setdefault("isa", {}).update({isa: ISA_CAPS[isa] for _, _, isa, _, _ in results})
             merge(record, results, machine)
-            commits = sorted({entry["commit"] for entry in sweep.read_manifest(folder)["jobs"].values()})
             record.setdefault("sweeps", {})[folder.name] = {"commits": commits, "jobs": len(results)}
         print_summary(record["chapters"])
         args.json.write_text(json.dumps(record, indent=1) + "\n")
