@@ -9,7 +9,7 @@ it back with :func:`from_notebook` and write ``<chapter>.claims.json`` beside th
 produced, so only ``dipkit refresh`` can change the committed records in ``notebooks/``, and a plain
 papermill or Jupyter run cannot. The test suite compares a fresh run's record with the committed one
 with :func:`compare`. Later chapters read earlier records with :func:`load`; the report (chapter 11) reads
-every record with :func:`records_in` and summarises a claim across seeds with :func:`spreads`.
+every record with :func:`records_in`, and :mod:`dipkit.spread` summarises a claim across seeds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import statistics
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -240,7 +239,7 @@ class Tally:
 
 def tally(claims, seed_dependent: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Tally]:
     """Verdicts by kind. ``seed_dependent``: (chapter, name) of the claims whose verdict changed between the
-    seeds of a sweep (:attr:`Spread.verdict_changes`): counted as such, never as held. A magnitude of a run on
+    seeds of a sweep (:func:`seed_dependent`): counted as such, never as held. A magnitude of a run on
     fallback data (profile ending in :data:`FALLBACK`) is not comparable, whatever its record says. A claim
     recorded before kinds existed (``kind`` "") is not counted: its one verdict cannot be told apart."""
     counts = {kind: Tally() for kind in KINDS}
@@ -418,52 +417,6 @@ def records_in(folder: Path | str, labelled: bool = False) -> dict[str, list[Cla
     return {chapter: list(claims.values()) for chapter, claims in sorted(records.items())}
 
 
-@dataclass(frozen=True)
-class Spread:
-    """One claim across several runs of its chapter (seeds, CPUs): the values, the verdicts, and what they say
-    about the claim: its mean and standard deviation, and whether its verdict depends on the run."""
-
-    chapter: str
-    name: str
-    paper: float | None
-    unit: str
-    values: tuple[float, ...]
-    held: tuple[bool | None, ...]
-    kind: str = ""
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.values)
-
-    @property
-    def std(self) -> float:
-        """The sample standard deviation (0 for one run)."""
-        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
-
-    @property
-    def held_fraction(self) -> float:
-        return sum(bool(held) for held in self.held) / len(self.held)
-
-    @property
-    def verdict_changes(self) -> bool:
-        """Whether the claim's verdict differs between the runs: a *seed-dependent* claim, never counted as held."""
-        return len(set(self.held)) > 1
-
-
-def spreads(runs: list[list[Claim]]) -> list[Spread]:
-    """Each claim across the runs of one chapter, in the order the runs record them; a claim missing from some
-    runs (another version of the chapter) is summarised over the runs that hold it."""
-    by_name: dict[str, list[Claim]] = {}
-    for claims in runs:
-        for claim in claims:
-            by_name.setdefault(claim.name, []).append(claim)
-    return [
-        Spread(found[0].chapter, name, found[0].paper, found[0].unit, tuple(c.measured for c in found),
-               tuple(c.held for c in found), found[-1].kind)
-        for name, found in by_name.items()
-    ]
-
-
 def sweeps_of(profile: str) -> Path:
     """Where a profile's committed sweeps are: :data:`SWEEPS_DIR` for the quick profile (its seed and
     instruction-set sweeps), ``runs/<profile>/sweeps`` for the others (the evidence runs)."""
@@ -474,9 +427,12 @@ def seed_dependent(chapter: str, folder: Path = SWEEPS_DIR) -> set[str]:
     """The claims of a chapter whose verdict differs between any two runs of the committed sweeps in ``folder``,
     pooled (each sweep's ``<chapter>/seed-<k>.claims.json``: the seeds, and the instruction sets of sweeps run
     with a capped one; override sets, in sub-folders, are not mixed in): not results yet."""
-    runs = [read(path) for sweep_folder in sorted(folder.glob("*"))
-            for path in sorted((sweep_folder / chapter).glob("seed-*.claims.json"))]
-    return {s.name for s in spreads(runs) if s.verdict_changes}
+    verdicts: dict[str, set[bool | None]] = {}
+    for sweep_folder in sorted(folder.glob("*")):
+        for path in sorted((sweep_folder / chapter).glob("seed-*.claims.json")):
+            for claim in read(path):
+                verdicts.setdefault(claim.name, set()).add(claim.held)
+    return {name for name, seen in verdicts.items() if len(seen) > 1}
 
 
 def flagged(claims) -> frozenset[tuple[str, str]]:
@@ -487,12 +443,3 @@ def flagged(claims) -> frozenset[tuple[str, str]]:
     for chapter, profile in dependent:
         dependent[(chapter, profile)] = seed_dependent(chapter, sweeps_of(profile))
     return frozenset((c.chapter, c.name) for c in claims if c.name in dependent[(c.chapter, c.profile)])
-
-
-def format_spreads(rows: list[Spread]) -> str:
-    """A plain-text table: claim, paper, mean +- std over the runs, unit, runs, fraction held."""
-    table = [("claim", "paper", "mean +- std", "unit", "runs", "held")]
-    table += [(s.name, "-" if s.paper is None else f"{s.paper:.2f}", f"{s.mean:.2f} +- {s.std:.2f}", s.unit,
-               str(len(s.values)), f"{sum(bool(held) for held in s.held)}/{len(s.held)}"
-               + (" seed-dependent" if s.verdict_changes else "")) for s in rows]
-    return text_table(table)

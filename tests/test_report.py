@@ -4,7 +4,7 @@ from dataclasses import replace
 import nbformat
 import pytest
 
-from dipkit import report
+from dipkit import report, spread
 
 
 def make_claims(gain: float = 31.234567 - 20.0, rate: float = 1.0):
@@ -250,13 +250,13 @@ def replace_chapter(claim: report.Claim, chapter: str) -> report.Claim:
 
 def test_spreads_summarise_each_claim_across_runs():
     runs = [claims_list(gain=gain, rate=rate) for gain, rate in ((4.0, 1.5), (6.0, 1.4), (5.0, 1.6))]
-    gain, rate = report.spreads(runs)
-    assert (gain.name, gain.values, gain.mean, gain.std, gain.held_fraction) == ("denoising/gain", (4, 6, 5), 5, 1, 1)
+    gain, rate = spread.spreads(runs)
+    assert (gain.name, gain.values, gain.mean, gain.std) == ("denoising/gain", (4, 6, 5), 5, 1)
     assert not gain.verdict_changes
     assert rate.held == (True, False, True) and rate.verdict_changes and rate.paper == 1.47
-    single = report.spreads(runs[:1])[0]
+    single = spread.spreads(runs[:1])[0]
     assert single.std == 0 and not single.verdict_changes
-    table = report.format_spreads([gain, rate]).splitlines()
+    table = spread.format_spreads([gain, rate]).splitlines()
     assert table[0].split() == ["claim", "paper", "mean", "+-", "std", "unit", "runs", "held"]
     assert table[2].split() == ["denoising/gain", "-", "5.00", "+-", "1.00", "dB", "3", "3/3"]
     assert table[3].split() == ["sr/rate", "1.47", "1.50", "+-", "0.10", "x", "3", "2/3", "seed-dependent"]
