@@ -51,7 +51,9 @@ class Claim:
 
     ``held``: the check's or the direction's verdict; for a magnitude, the same as ``within_band`` (None when the
     run is not comparable with the paper). ``within_band``: |measured - paper| <= ``band`` + ``band_rel`` |paper|,
-    None without a band or on a run that is not ``comparable``. ``kind`` is "" in records written before kinds."""
+    None without a band or on a run that is not ``comparable``. ``above`` / ``below``: the threshold a check or a
+    direction was judged against (held: measured > above, or measured < below), None where the notebook computed
+    ``held`` itself. ``kind`` is "" in records written before kinds."""
 
     chapter: str
     name: str
@@ -69,6 +71,8 @@ class Claim:
     band_rel: float | None = None
     comparable: bool = False
     within_band: bool | None = None
+    above: float | None = None
+    below: float | None = None
 
     def allowed_deviation(self) -> float:
         return self.tolerance + self.rtol * abs(self.measured)
@@ -79,6 +83,17 @@ class Claim:
         if self.paper is None or (self.band is None and self.band_rel is None):
             return None
         return (self.band or 0.0) + (self.band_rel or 0.0) * abs(self.paper)
+
+    @property
+    def threshold(self) -> float | None:
+        """The value the verdict turns on (``above`` or ``below``), None where the record does not name one."""
+        return self.above if self.above is not None else self.below
+
+    @property
+    def tolerance_spans_threshold(self) -> bool:
+        """Whether the declared tolerance reaches across the threshold: another run, within tolerance, may then
+        give the other verdict, so the verdict is the seed's, not the method's (a seed-dependent claim)."""
+        return self.threshold is not None and abs(self.measured - self.threshold) <= self.allowed_deviation() + 1e-9
 
     @property
     def verdict(self) -> str:
@@ -134,10 +149,16 @@ class Claims:
         self, name: str, measured: float, held: bool | None = None, *, kind: str, tolerance: float | None = None,
         rtol: float | None = None, paper: float | None = None, band: float | None = None,
         band_rel: float | None = None, comparable: bool | None = None, unit: str = "", note: str = "",
+        above: float | None = None, below: float | None = None,
     ) -> Claim:
         """Record one claim of a :data:`KINDS` kind; ``held`` must be computed from ``measured``, never typed in.
 
-        A check or a direction passes ``held``. A magnitude passes no ``held``: it gives ``paper``, a ``band``
+        A check or a direction passes one of ``held``, ``above`` (held when ``measured`` > ``above``) or ``below``
+        (held when ``measured`` < ``below``). With a threshold the record keeps it, so a tolerance that reaches
+        across it is seen (:attr:`Claim.tolerance_spans_threshold`) and the verdict is shown as seed-dependent;
+        ``held`` is for a verdict that is not one value against one threshold.
+
+        A magnitude passes no ``held``: it gives ``paper``, a ``band``
         (absolute, in ``unit``) and/or ``band_rel`` (relative to the paper's figure), and ``comparable``, whether
         this run's profile and data can be compared with the paper's; its verdict is computed here. A direction
         that gives the paper's figure gives its band and ``comparable`` too, for its magnitude verdict.
@@ -162,13 +183,22 @@ class Claims:
             raise ValueError(f"claim {name!r}: tolerances and bands cannot be negative (tolerance={tolerance}, "
                              f"rtol={rtol}, band={band}, band_rel={band_rel})")
         has_band = band is not None or band_rel is not None
+        thresholds = [value for value in (above, below) if value is not None]
+        if kind != "magnitude" and len(thresholds) + (held is not None) != 1:
+            raise ValueError(f"{kind} claim {name!r} passes one of held=, above= or below= (the verdict, or the "
+                             "threshold its measured value must pass), not "
+                             + (" and ".join(f"{k}=" for k, v in [("held", held), ("above", above),
+                                                                 ("below", below)] if v is not None) or "none"))
+        if thresholds and not math.isfinite(thresholds[0]):
+            raise ValueError(f"claim {name!r}: its threshold must be finite, got {thresholds[0]}")
         if kind == "magnitude":
-            if held is not None:
-                raise ValueError(f"magnitude claim {name!r}: pass no held=, its verdict is computed from the band")
+            if held is not None or thresholds:
+                raise ValueError(f"magnitude claim {name!r}: pass no held=, above= or below=, its verdict is "
+                                 "computed from the band")
             if paper is None or not has_band:
                 raise ValueError(f"magnitude claim {name!r} needs the paper's figure (paper=) and a band (band= "
                                  "absolute and/or band_rel= relative), fixed before the value is read")
-        elif not isinstance(held, bool):
+        elif held is not None and not isinstance(held, bool):
             raise TypeError(f"{kind} claim {name!r}: held must be a bool computed from the measurement, got "
                             f"{type(held).__name__}")
         if kind == "direction" and paper is not None and not has_band:
@@ -180,6 +210,10 @@ class Claims:
             raise TypeError(f"claim {name!r}: with a band, comparable= must say (a bool) whether this run's profile "
                             "and data can be compared with the paper's")
         measured = round(float(measured), 4)
+        if above is not None:
+            held = bool(measured > above)
+        elif below is not None:
+            held = bool(measured < below)
         comparable = comparable and not self.fell_back
         within = None
         if has_band and comparable:
@@ -189,19 +223,26 @@ class Claims:
             within if kind == "magnitude" else held, self.profile, self.device, note, float(tolerance or 0),
             float(rtol or 0), kind, None if band is None else float(band),
             None if band_rel is None else float(band_rel), bool(comparable), within,
+            None if above is None else float(above), None if below is None else float(below),
         )
         self._claims[name] = claim
         return claim
 
     def show(self) -> None:
         """Print the claims as a table with values rounded to two decimals (stable across runs), then the claims
-        whose verdict changed between the committed sweeps' runs at this profile (:func:`seed_dependent`)."""
+        whose verdict changed between the committed sweeps' runs at this profile (:func:`seed_dependent`), then
+        those whose declared tolerance reaches across their threshold."""
         print(format_table(list(self.claims.values())))
         dependent = seed_dependent(self.chapter, sweeps_of(self.profile))
         flagged = [name for name in self.claims if name in dependent]
         if flagged:
             print("seed-dependent (its verdict changes between the seeds or instruction sets of the committed sweeps, "
                   "so it is not a result yet): " + ", ".join(flagged))
+        spanning = [f"{c.name} ({c.measured:.2f} ± {c.allowed_deviation():.2f}, threshold {c.threshold:.2f})"
+                    for c in self.claims.values() if c.tolerance_spans_threshold]
+        if spanning:
+            print("seed-dependent (its declared tolerance reaches across its threshold: another run may give the "
+                  "other verdict): " + ", ".join(spanning))
 
     def record_dict(self) -> dict:
         return record_of(self.chapter, list(self.claims.values()))
@@ -239,7 +280,8 @@ class Tally:
 
 def tally(claims, seed_dependent: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Tally]:
     """Verdicts by kind. ``seed_dependent``: (chapter, name) of the claims whose verdict changed between the
-    seeds of a sweep (:func:`seed_dependent`): counted as such, never as held. A magnitude of a run on
+    seeds of a sweep (:func:`seed_dependent`): counted as such, never as held, and so is a check or direction
+    whose tolerance reaches across its threshold (:attr:`Claim.tolerance_spans_threshold`). A magnitude of a run on
     fallback data (profile ending in :data:`FALLBACK`) is not comparable, whatever its record says. A claim
     recorded before kinds existed (``kind`` "") is not counted: its one verdict cannot be told apart."""
     counts = {kind: Tally() for kind in KINDS}
@@ -254,7 +296,8 @@ def tally(claims, seed_dependent: frozenset[tuple[str, str]] = frozenset()) -> d
             count = counts[kind]
             if verdict is None:
                 count.not_comparable += 1
-            elif (claim.chapter, claim.name) in seed_dependent and kind != "magnitude":
+            elif kind != "magnitude" and ((claim.chapter, claim.name) in seed_dependent
+                                          or claim.tolerance_spans_threshold):
                 count.seed_dependent += 1
             elif verdict:
                 count.held += 1
@@ -375,6 +418,9 @@ def compare(committed: list[Claim], measured: list[Claim]) -> list[str]:
         if deviation > old.allowed_deviation() + 1e-9:
             changes.append(f"claim {name!r} measured {new.measured:g} {new.unit}, committed {old.measured:g}: off by "
                            f"{deviation:.4g}, more than its tolerance {old.allowed_deviation():.4g}")
+        if (old.above, old.below) != (new.above, new.below):
+            changes.append(f"claim {name!r} declares another threshold: above={new.above}, below={new.below} "
+                           f"(committed above={old.above}, below={old.below}); re-baseline on purpose")
         if (old.tolerance, old.rtol) != (new.tolerance, new.rtol):
             changes.append(f"claim {name!r} declares another tolerance: tolerance={new.tolerance:g}, rtol={new.rtol:g} "
                            f"(committed tolerance={old.tolerance:g}, rtol={old.rtol:g}); re-baseline on purpose")

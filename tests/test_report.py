@@ -74,7 +74,13 @@ def test_record_checks_its_arguments():
     (dict(kind="magnitude", paper=1.0, band=0.1), TypeError, "comparable= must say"),
     (dict(held=True, kind="direction", paper=1.0), ValueError, "give its band too"),
     (dict(held=True, kind="check", paper=1.0, band=0.1, comparable=True), ValueError, "a check has no band"),
-    (dict(kind="direction", paper=1.0, band=0.1, comparable=True), TypeError, "held must be a bool"),
+    (dict(kind="direction", paper=1.0, band=0.1, comparable=True), ValueError,
+     "passes one of held=, above= or below= (the verdict, or the threshold its measured value must pass), not none"),
+    (dict(held=True, above=0.5, kind="direction"), ValueError, "passes one of held=.*not held= and above="),
+    (dict(above=0.5, below=2.0, kind="check"), ValueError, "not above= and below="),
+    (dict(above=0.5, kind="magnitude", paper=1.0, band=0.1, comparable=True), ValueError,
+     "pass no held=, above= or below="),
+    (dict(above=float("nan"), kind="direction"), ValueError, "its threshold must be finite"),
 ])
 def test_record_asks_each_kind_for_what_its_verdict_needs(arguments, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -119,6 +125,48 @@ def test_tally_counts_each_kind_and_never_counts_a_seed_dependent_claim_as_held(
     assert counts["magnitude"] == report.Tally(not_comparable=1)
     assert report.format_tally(counts) == ("checks 1/1 held; directions 1/3 held (1 seed-dependent); "
                                            "magnitudes 0/0 within band (1 not comparable at this profile)")
+
+
+@pytest.mark.parametrize(("threshold", "measured", "held"), [
+    (dict(above=0.1), 0.25, True), (dict(above=0.1), 0.1, False), (dict(above=0.1), -0.05, False),
+    (dict(below=1.0), 0.5, True), (dict(below=1.0), 1.0, False), (dict(below=1.0), 2.4, False),
+])
+def test_a_threshold_verdict_is_computed_strictly_and_kept_in_the_record(threshold, measured, held, tmp_path):
+    claim = report.Claims("09_x", "quick", "cpu").record("gain", measured, kind="direction", tolerance=0.01,
+                                                          **threshold)
+    assert (claim.held, claim.threshold) == (held, next(iter(threshold.values())))
+    path = report.write([claim], tmp_path / "09_x.claims.json")
+    assert report.read(path) == [claim]
+
+
+@pytest.mark.parametrize(("measured", "tolerance", "rtol", "spans"), [
+    (2.37, 5.0, 0.0, True),  # chapter 10's Frechet ratio at 2d33b2d: 2.37 +- 5 around a threshold of 1
+    (1.2, 0.1, 0.0, False), (1.1, 0.1, 0.0, True), (0.95, 0.1, 0.0, True), (0.85, 0.1, 0.0, False),
+    (2.0, 0.0, 0.6, True), (2.0, 0.0, 0.4, False),  # rtol scales with the value: 2 +- 1.2 reaches 1, 2 +- 0.8 not
+])
+def test_a_tolerance_that_reaches_across_the_threshold_makes_the_verdict_seed_dependent(measured, tolerance, rtol,
+                                                                                         spans):
+    claims = report.Claims("10_x", "quick", "cpu")
+    claim = claims.record("ratio", measured, kind="direction", below=1.0, tolerance=tolerance, rtol=rtol)
+    assert claim.tolerance_spans_threshold is spans
+    counts = report.tally([claim])["direction"]
+    assert (counts.seed_dependent, counts.held + counts.not_held) == ((1, 0) if spans else (0, 1))
+
+
+def test_a_held_verdict_without_a_threshold_is_never_called_spanning():
+    claim = report.Claims("10_x", "quick", "cpu").record("ratio", 1.0, True, kind="direction", tolerance=100)
+    assert (claim.threshold, claim.tolerance_spans_threshold) == (None, False)
+
+
+def test_show_names_the_claims_whose_tolerance_reaches_across_the_threshold(capsys):
+    claims = report.Claims("10_x", "quick", "cpu")
+    claims.record("frechet_ratio", 2.37, kind="direction", below=1.0, tolerance=5.0)
+    claims.record("gain", 0.3, kind="direction", above=0.1, tolerance=0.05)
+    claims.show()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == ("seed-dependent (its declared tolerance reaches across its threshold: another run may give "
+                         "the other verdict): frechet_ratio (2.37 ± 5.00, threshold 1.00)")
+    assert "seed-dependent" not in "".join(lines[:-1])
 
 
 def test_show_prints_a_rounded_table(capsys):
@@ -200,6 +248,10 @@ def test_compare_reports_a_renamed_claim_and_a_changed_tolerance():
     assert report.compare(claims_list(), other_kind) == [
         "claim 'denoising/gain' declares another kind, band or comparability: check, band=None, band_rel=None, "
         "comparable=False (committed direction, band=None, band_rel=None, comparable=False); re-baseline on purpose"]
+    moved = [report.Claim(**{**claims_list()[0].__dict__, "above": 4.0}), claims_list()[1]]
+    assert report.compare(claims_list(), moved) == [
+        "claim 'denoising/gain' declares another threshold: above=4.0, below=None (committed above=None, "
+        "below=None); re-baseline on purpose"]
 
 
 def test_a_record_written_before_kinds_reads_with_an_empty_kind(tmp_path):
