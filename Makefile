@@ -6,11 +6,12 @@ PROFILE ?= quick
 DEVICE  ?= auto
 STAMP   := $(VENV)/.installed
 
-.PHONY: help setup book test lint chromium test-capped-isa reproduce notebooks benchmark clean
+.PHONY: help setup book lab test lint chromium test-capped-isa reproduce notebooks benchmark clean
 
 help:
 	@echo "make setup      create .venv and install requirements.txt + dipkit (editable)"
 	@echo "make book       build the book from the committed notebooks -> _build/html/index.html"
+	@echo "make lab        JupyterLab on copies of the chapters in runs/lab/ (CHAPTERS=01 for one), on 127.0.0.1"
 	@echo "make test       lint, unit tests, nbval on every notebook, book build, browser check"
 	@echo "make lint       ruff over dipkit/, tests/, benchmarks/ and the notebooks' code"
 	@echo "make test-capped-isa  nbval on the notebooks (NOTEBOOKS=...) as a CPU with only SSE4.1 would run them"
@@ -31,6 +32,9 @@ $(STAMP): requirements.txt pyproject.toml
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+lab: setup
+	$(BIN)/dipkit lab $(CHAPTERS)
 
 test: setup chromium lint
 	$(BIN)/python -m pytest

@@ -12,8 +12,8 @@ training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
 samples), ``plot``, ``report`` (claims: checks, directions, magnitudes), ``spread`` (one claim across
 runs: its spread, whether its verdict depends on the run), ``profiles`` (the profiles'
 files, and whether a run is at one's setting), ``chapters`` (the notebooks as jobs: catalogue, parameters,
-plan, execute), ``cli`` (``dipkit list | run | refresh | sweep | data``, argparse only) and ``sweep``
-(notebooks x seeds on Ray).
+plan, execute), ``cli`` (``dipkit list | run | refresh | sweep | data | lab``, argparse only), ``sweep``
+(notebooks x seeds on Ray) and ``lab`` (JupyterLab on copies of the chapters).
 """
 
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@
     dipkit sweep 00 03 --seeds 0-2   # notebooks x seeds on Ray (dipkit/sweep.py)
     dipkit data list                 # the datasets, who uses them, and what is here (dipkit/download.py)
     dipkit data fetch mnist cifar-10 # checked downloads of the registry (dipkit/datasets.py)
+    dipkit lab 01                    # JupyterLab on a copy of the chapter in runs/lab/ (dipkit/lab.py)
 
 ``run`` executes with papermill into ``runs/<profile>/`` (never into ``notebooks/``; an earlier run
 there is moved to ``runs/<profile>/previous/``, not overwritten), several chapters side by side (``--jobs``),
@@ -24,7 +25,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from dipkit import profiles, report, sweep
+from dipkit import lab, profiles, report, sweep
 from dipkit.chapters import (
     ROOT,
     Outcome,
@@ -92,6 +93,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="the chapters, their parameters (with the paper profile's) and the profiles")
     add_sweep_parser(commands)
     add_data_parser(commands)
+    lab_parser = commands.add_parser("lab", help="JupyterLab on copies of the chapters in runs/lab/ (never notebooks/)")
+    lab_parser.add_argument("notebooks", nargs="*", help="paths, stems or chapter numbers (default: every chapter)")
+    lab_parser.add_argument("--folder", type=Path, default=lab.LAB, help="default: runs/lab/")
+    lab_parser.add_argument("--port", type=int, default=8888, help="on 127.0.0.1 (default 8888)")
+    lab_parser.add_argument("--no-browser", action="store_true", help="print the address instead of opening it")
     return main_parser
 
 
@@ -133,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "sweep":
             return sweep.main(args, command)
+        if args.command == "lab":
+            return lab.main(args.notebooks, args.folder, args.port, browser=not args.no_browser)
         if args.command == "data":
             from dipkit import download  # imports the readers (scikit-image, pooch): only for this command
 
