@@ -10,7 +10,7 @@ family, and the judges that score samples), ``dip`` (the Deep Image Prior loop),
 ``training`` (the adversarial step, Adam with beta1 = 0.5, fitting the judges), ``pix2pix`` (pix2pix's
 training loop), ``losses``, ``metrics``, ``evaluation`` (scores for
 samples), ``plot``, ``report`` (claims: checks, directions, magnitudes), ``spread`` (one claim across
-runs: its spread, whether its verdict depends on the run), ``profiles`` (the profiles'
+runs: its spread, whether its verdict depends on the run; what a new run changed), ``profiles`` (the profiles'
 files, and whether a run is at one's setting), ``chapters`` (the notebooks as jobs: catalogue, parameters,
 plan, execute), ``cli`` (``dipkit list | run | refresh | sweep | data | lab``, argparse only), ``sweep``
 (notebooks x seeds on Ray) and ``lab`` (JupyterLab on copies of the chapters).

@@ -9,7 +9,7 @@ nbval re-executes each committed notebook and compares it with its committed out
   statistics) are compared exactly, numbers included, after ``tests/nbval_sanitize.cfg``;
 - after the last cell, the claims record the run produced must match the committed record
   ``notebooks/<stem>.claims.json``: the same claims, the same verdicts, and each value within the
-  tolerance that claim declares (:func:`dipkit.report.compare`).
+  tolerance that claim declares (:func:`dipkit.spread.compare`).
 
 Loaded by the root ``conftest.py``; ``python -m pytest -p tests.notebook_contract --nbval ...`` loads it
 for notebooks elsewhere (tests/test_notebook_contract.py does, on small notebooks made to fail).
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
-from dipkit import report
+from dipkit import report, spread
 
 EXACT_TAG = "exact-output"
 NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
@@ -55,7 +55,7 @@ class ClaimsCheck(pytest.Item):
         if measured is None:
             raise ClaimsChanged(f"{stem}: this run produced no claims record (did its claims.save() cell run?)")
         committed = report.read(Path(self.path).with_suffix(".claims.json"))
-        changes = report.compare(committed, measured)
+        changes = spread.compare(committed, measured)
         if changes:
             raise ClaimsChanged(f"{stem}: the claims differ from the committed record:\n  " + "\n  ".join(changes))
 

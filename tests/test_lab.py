@@ -16,7 +16,7 @@ import nbformat
 import pytest
 import websocket
 
-from dipkit import chapters, cli, lab, report
+from dipkit import chapters, cli, lab, report, spread
 
 NOTEBOOKS = chapters.NOTEBOOKS
 
@@ -143,5 +143,5 @@ def test_a_chapter_runs_in_jupyterlab_and_notebooks_is_unchanged(tmp_path, jupyt
     measured = next(claims for c in saved.cells if c.cell_type == "code"
                     if (claims := report.from_outputs(c.outputs)) is not None)
     committed = report.read(NOTEBOOKS / "00_inverse_problems.claims.json")
-    assert report.compare(committed, measured) == []
+    assert spread.compare(committed, measured) == []
     assert fingerprint(NOTEBOOKS) == before

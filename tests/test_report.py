@@ -179,7 +179,7 @@ def test_show_prints_a_rounded_table(capsys):
 
 
 def test_compare_accepts_a_run_within_each_claims_tolerance():
-    assert report.compare(claims_list(), claims_list(gain=11.2346 + 0.49, rate=1.0 * 1.09)) == []
+    assert spread.compare(claims_list(), claims_list(gain=11.2346 + 0.49, rate=1.0 * 1.09)) == []
 
 
 ALLOWED = {"denoising/gain": 0.5, "sr/rate": 0.1}
@@ -198,8 +198,8 @@ def test_compare_holds_each_value_to_its_tolerance_in_both_directions(name, sign
     """A value that falls beyond its tolerance has changed as much as one that rises (absolute ``tolerance`` and
     relative ``rtol`` alike): a one-sided check (no abs()) would pass every run that got worse downwards."""
     allowed = ALLOWED[name]
-    assert report.compare(claims_list(), moved(name, sign * 0.9 * allowed)) == []
-    changes = report.compare(claims_list(), moved(name, sign * 1.2 * allowed))
+    assert spread.compare(claims_list(), moved(name, sign * 0.9 * allowed)) == []
+    changes = spread.compare(claims_list(), moved(name, sign * 1.2 * allowed))
     assert len(changes) == 1 and changes[0].startswith(f"claim {name!r} measured"), (
         f"{name} moved by {sign * 1.2 * allowed:+g}, its tolerance {allowed:g}: {changes}")
     assert f"off by {1.2 * allowed:.4g}, more than its tolerance {allowed:.4g}" in changes[0], changes
@@ -218,7 +218,7 @@ def test_compare_holds_each_value_to_its_tolerance_in_both_directions(name, sign
     ],
 )
 def test_compare_names_each_change(measured, message):
-    changes = report.compare(claims_list(), measured)
+    changes = spread.compare(claims_list(), measured)
     assert any(message in change for change in changes), changes
 
 
@@ -228,7 +228,7 @@ def test_compare_scales_rtol_by_the_size_of_the_committed_value(value):
     fraction of |value|, not an absolute allowance (the suite's other rtol claim sits at 1, where both agree)."""
     committed = claims_list(rate=value)
     for delta in (1.8, -1.8, 2.2, -2.2):
-        changes = report.compare(committed, moved("sr/rate", delta, committed))
+        changes = spread.compare(committed, moved("sr/rate", delta, committed))
         if abs(delta) < 2:
             assert changes == [], f"{delta:+g} from {value:g} is within 0.1 * |{value:g}| = 2: {changes}"
         else:
@@ -237,19 +237,19 @@ def test_compare_scales_rtol_by_the_size_of_the_committed_value(value):
 
 def test_compare_reports_a_renamed_claim_and_a_changed_tolerance():
     renamed = [report.Claim(**{**claims_list()[0].__dict__, "name": "denoising/gain_db"}), claims_list()[1]]
-    assert report.compare(claims_list(), renamed) == [
+    assert spread.compare(claims_list(), renamed) == [
         "claim 'denoising/gain' is no longer recorded",
         "claim 'denoising/gain_db' is new (not in the committed record)"]
     wider = [report.Claim(**{**claims_list()[0].__dict__, "tolerance": 5.0}), claims_list()[1]]
-    assert report.compare(claims_list(), wider) == [
+    assert spread.compare(claims_list(), wider) == [
         "claim 'denoising/gain' declares another tolerance: tolerance=5, rtol=0 (committed tolerance=0.5, rtol=0); "
         "re-baseline on purpose"]
     other_kind = [report.Claim(**{**claims_list()[0].__dict__, "kind": "check"}), claims_list()[1]]
-    assert report.compare(claims_list(), other_kind) == [
+    assert spread.compare(claims_list(), other_kind) == [
         "claim 'denoising/gain' declares another kind, band or comparability: check, band=None, band_rel=None, "
         "comparable=False (committed direction, band=None, band_rel=None, comparable=False); re-baseline on purpose"]
     moved = [report.Claim(**{**claims_list()[0].__dict__, "above": 4.0}), claims_list()[1]]
-    assert report.compare(claims_list(), moved) == [
+    assert spread.compare(claims_list(), moved) == [
         "claim 'denoising/gain' declares another threshold: above=4.0, below=None (committed above=None, "
         "below=None); re-baseline on purpose"]
 
